@@ -46,6 +46,11 @@ public static class ImageLoader
         {
             decoded = Image.Load<Rgba32>(configuration, data);
         }
+        catch (InvalidMemoryOperationException e)
+        {
+            throw new ImageRejectedException(source, ImageRejection.TooManyPixels,
+                $"{header.Width}x{header.Height} needs more than the decode limit of {limits.MaxDecodeMegabytes} MB in one buffer.", e);
+        }
         catch (Exception e) when (IsDecoderFailure(e))
         {
             throw new ImageRejectedException(source, ImageRejection.Corrupt, $"{header.Format} data cannot be decoded: {e.Message}", e);
@@ -96,6 +101,12 @@ public static class ImageLoader
         {
             throw new ImageRejectedException(source, ImageRejection.TooManyPixels,
                 $"{info.Width}x{info.Height} = {pixels:N0} pixels is over the limit of {limits.MaxPixels:N0}; nothing was decoded.");
+        }
+        long decodedBytes = pixels * 4; // decoded as RGBA32
+        if (decodedBytes > (long)limits.MaxDecodeMegabytes * 1024 * 1024)
+        {
+            throw new ImageRejectedException(source, ImageRejection.TooManyPixels,
+                $"{info.Width}x{info.Height} needs {decodedBytes / (1024 * 1024)} MB decoded, over the decode limit of {limits.MaxDecodeMegabytes} MB.");
         }
         string? truncation = ImageIntegrity.FindTruncation(format.Name, data);
         if (truncation is not null)
