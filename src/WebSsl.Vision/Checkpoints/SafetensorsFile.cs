@@ -247,7 +247,7 @@ public sealed class SafetensorsFile : IDisposable
         }
     }
 
-    internal static string FormatShape(IEnumerable<long> shape) => "[" + string.Join(", ", shape) + "]";
+    public static string FormatShape(IEnumerable<long> shape) => "[" + string.Join(", ", shape) + "]";
 
     public void Dispose() => _handle.Dispose();
 }

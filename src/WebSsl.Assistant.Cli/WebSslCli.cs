@@ -1,0 +1,77 @@
+using System.CommandLine;
+using WebSsl.Assistant.Cli.Commands;
+using WebSsl.Vision.Checkpoints;
+using WebSsl.Vision.Images;
+
+namespace WebSsl.Assistant.Cli;
+
+/// <summary>The <c>webssl</c> command tree. Tests call <see cref="RunAsync"/> in-process with their own writers.</summary>
+public static class WebSslCli
+{
+    /// <summary>Exit code for input the user can fix (bad checkpoint, image, argument); 1 is kept for unexpected failures.</summary>
+    public const int InputError = 2;
+
+    public static RootCommand Build(CliContext context) => new("WebSsl.Assistant: Web-SSL vision encoders, local LLMs and the projectors between them.")
+    {
+        FeaturesCommand.Create(context),
+        BenchCommand.Create(context),
+        FixturesCommand.Create(context),
+    };
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        var context = new CliContext(output, error);
+        ParseResult parse = Build(context).Parse(args);
+        try
+        {
+            if (parse.Errors.Count > 0)
+            {
+                await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
+                return InputError;
+            }
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false },
+                cancellationToken);
+        }
+        catch (Exception e) when (IsInputError(e))
+        {
+            await error.WriteLineAsync($"error: {e.Message}");
+            return InputError;
+        }
+        catch (OperationCanceledException)
+        {
+            await error.WriteLineAsync("cancelled.");
+            return 130;
+        }
+    }
+
+    private static bool IsInputError(Exception e) =>
+        e is CheckpointException or ImageRejectedException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
+            or InvalidDataException;
+}
+
+/// <summary>Where commands write. Spectre renders tables into the same writer, without ANSI codes when it is not a terminal.</summary>
+public sealed class CliContext(TextWriter output, TextWriter error)
+{
+    public TextWriter Output { get; } = output;
+
+    public TextWriter Error { get; } = error;
+
+    public Spectre.Console.IAnsiConsole Console { get; } = CreateConsole(output);
+
+    private static Spectre.Console.IAnsiConsole CreateConsole(TextWriter output)
+    {
+        bool terminal = ReferenceEquals(output, System.Console.Out) && !System.Console.IsOutputRedirected;
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+        {
+            Out = new Spectre.Console.AnsiConsoleOutput(output),
+            Ansi = terminal ? Spectre.Console.AnsiSupport.Detect : Spectre.Console.AnsiSupport.No,
+            ColorSystem = terminal ? Spectre.Console.ColorSystemSupport.Detect : Spectre.Console.ColorSystemSupport.NoColors,
+            Interactive = Spectre.Console.InteractionSupport.No,
+        });
+        if (!terminal)
+        {
+            console.Profile.Width = 160; // logs and files: wide enough that tables never wrap
+        }
+        return console;
+    }
+}

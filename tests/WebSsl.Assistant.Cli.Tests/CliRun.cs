@@ -1,0 +1,43 @@
+using System.Runtime.CompilerServices;
+using WebSsl.Vision.Runtime;
+
+namespace WebSsl.Assistant.Cli.Tests;
+
+/// <summary>Runs <c>webssl</c> in-process, as a user would type it, capturing what it prints.</summary>
+internal sealed record CliRun(int ExitCode, string Output, string Error)
+{
+    [ModuleInitializer]
+    internal static void Initialize() => TorchRuntime.EnsureInitialized(threads: 2);
+
+    public static async Task<CliRun> Webssl(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = await WebSslCli.RunAsync(args, output, error);
+        return new CliRun(code, output.ToString(), error.ToString());
+    }
+}
+
+public sealed class TempDirectory : IDisposable
+{
+    public TempDirectory()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "webssl-cli-tests", Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
