@@ -16,6 +16,7 @@ public static class WebSslCli
         FeaturesCommand.Create(context),
         BenchCommand.Create(context),
         FixturesCommand.Create(context),
+        QuickstartCommand.Create(context),
     };
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)

@@ -151,6 +151,11 @@ public sealed class VisionEncoder : IDisposable
         {
             throw new ArgumentException("no images to encode.", nameof(pixelValues));
         }
+        if (pixelValues.Any(p => p.dim() != 3 || !p.shape.SequenceEqual(pixelValues[0].shape)))
+        {
+            throw new ArgumentException("every image must be pixel_values [3, H, W] of the same size to be encoded together; " +
+                $"got {string.Join(", ", pixelValues.Select(p => "[" + string.Join(", ", p.shape) + "]").Distinct())}.", nameof(pixelValues));
+        }
         var request = selection.Layer is int layer
             ? new EncoderRequest { LastHiddenState = false, HiddenStates = [layer] }
             : EncoderRequest.LastOnly;

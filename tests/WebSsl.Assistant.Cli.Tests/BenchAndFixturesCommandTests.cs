@@ -47,3 +47,24 @@ public sealed class BenchAndFixturesCommandTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 }
+
+public sealed class QuickstartCommandTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    [Fact]
+    public async Task Quickstart_runs_the_encoder_on_a_generated_chart_and_reuses_the_checkpoint()
+    {
+        CliRun first = await CliRun.Webssl("quickstart", "--shape", "tiny", "--dir", _temp.Path);
+        Assert.Equal(0, first.ExitCode);
+        Assert.Contains("writing a random-weight tiny", first.Output);
+        Assert.Contains("features  9 patch tokens x 32", first.Output);
+        Assert.True(File.Exists(Path.Combine(_temp.Path, "chart.png")));
+
+        CliRun second = await CliRun.Webssl("quickstart", "--shape", "tiny", "--dir", _temp.Path);
+        Assert.Equal(0, second.ExitCode);
+        Assert.DoesNotContain("writing", second.Output);
+    }
+
+    public void Dispose() => _temp.Dispose();
+}

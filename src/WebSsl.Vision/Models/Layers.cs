@@ -15,7 +15,15 @@ public sealed record ParameterFactory(Device Device, ScalarType DType)
     /// An uninitialized parameter: every value comes from the checkpoint, so random initialization (seconds of CPU for a
     /// 7B encoder, and never used) is skipped.
     /// </summary>
-    public Parameter Empty(params long[] shape) => new(empty(shape, DType, Device), requires_grad: false);
+    public Parameter Empty(params long[] shape) => new(Allocate(shape), requires_grad: false);
+
+    /// <summary>Uninitialized storage for weights, hinted to use huge pages (see <see cref="Runtime.HugePages"/>).</summary>
+    public Tensor Allocate(params long[] shape)
+    {
+        Tensor tensor = empty(shape, DType, Device);
+        Runtime.HugePages.Advise(tensor);
+        return tensor;
+    }
 }
 
 /// <summary>nn.Linear with checkpoint-filled <c>weight</c> [out, in] and optional <c>bias</c> [out].</summary>

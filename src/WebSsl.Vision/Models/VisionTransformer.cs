@@ -219,8 +219,8 @@ public sealed class VisionSelfAttention : nn.Module<Tensor, Tensor>
     {
         _heads = config.NumAttentionHeads;
         long d = config.HiddenSize;
-        _qkvWeight = empty([3 * d, d], factory.DType, factory.Device);
-        _qkvBias = config.QkvBias ? empty([3 * d], factory.DType, factory.Device) : null;
+        _qkvWeight = factory.Allocate(3 * d, d);
+        _qkvBias = config.QkvBias ? factory.Allocate(3 * d) : null;
         query = Slice(0);
         key = Slice(1);
         value = Slice(2);
@@ -236,6 +236,11 @@ public sealed class VisionSelfAttention : nn.Module<Tensor, Tensor>
     public readonly Linear query;
     public readonly Linear key;
     public readonly Linear value;
+
+    /// <summary>The fused [3D, D] projection that query, key and value are views of.</summary>
+    public Tensor QkvWeight => _qkvWeight;
+
+    public Tensor? QkvBias => _qkvBias;
 
     public override Tensor forward(Tensor hidden)
     {
@@ -301,6 +306,9 @@ public sealed class LayerScale : nn.Module<Tensor, Tensor>
     public readonly Parameter lambda1;
 
     public override Tensor forward(Tensor hidden) => hidden * lambda1;
+
+    /// <summary>residual + branch * lambda1 in one pass (the block's "drop_path(layer_scale(branch)) + residual" at inference).</summary>
+    public Tensor AddScaled(Tensor residual, Tensor branch) => residual.addcmul(branch, lambda1, 1);
 }
 
 /// <summary>Dinov2SwiGLUFFN: weights_in [2H, D] split into x1, x2; weights_out(silu(x1) * x2).</summary>
@@ -319,7 +327,7 @@ public sealed class SwiGluFfn : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor hidden)
     {
         Tensor[] halves = weights_in.forward(hidden).chunk(2, dim: -1);
-        return weights_out.forward(F.silu(halves[0]) * halves[1]);
+        return weights_out.forward(F.silu(halves[0]).mul_(halves[1]));
     }
 }
 
@@ -365,8 +373,8 @@ public sealed class Dinov2Layer : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor hidden)
     {
-        hidden = layer_scale1.forward(attention.forward(norm1.forward(hidden))) + hidden;
-        return layer_scale2.forward(mlp.forward(norm2.forward(hidden))) + hidden;
+        hidden = layer_scale1.AddScaled(hidden, attention.forward(norm1.forward(hidden)));
+        return layer_scale2.AddScaled(hidden, mlp.forward(norm2.forward(hidden)));
     }
 }
 
@@ -422,8 +430,9 @@ public sealed class VitLayer : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor hidden)
     {
-        hidden = attention.forward(layernorm_before.forward(hidden)) + hidden;
-        return output.forward(intermediate.forward(layernorm_after.forward(hidden))) + hidden;
+        // The branch outputs are fresh tensors, so the residual is added into them in place.
+        hidden = attention.forward(layernorm_before.forward(hidden)).add_(hidden);
+        return output.forward(intermediate.forward(layernorm_after.forward(hidden))).add_(hidden);
     }
 }
 
