@@ -97,10 +97,7 @@ internal static class BenchCommand
         string[] names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (string name in names)
         {
-            if (!CheckpointGenerator.Shapes.ContainsKey(name))
-            {
-                throw new ArgumentException($"shape '{name}' is not known; use one of {string.Join(", ", CheckpointGenerator.Shapes.Keys)}.");
-            }
+            _ = CheckpointGenerator.Shape(name);
         }
         return names;
     }

@@ -24,10 +24,7 @@ internal static class FixturesCommand
         command.SetAction((parse, _) =>
         {
             string name = parse.GetValue(shape)!;
-            if (!CheckpointGenerator.Shapes.TryGetValue(name, out VisionConfig? config))
-            {
-                throw new ArgumentException($"shape '{name}' is not known; use one of {string.Join(", ", CheckpointGenerator.Shapes.Keys)}.");
-            }
+            VisionConfig config = CheckpointGenerator.Shape(name);
             string folder = parse.GetValue(output)!.FullName;
             CheckpointGenerator.Write(folder, config, new GeneratorOptions
             {

@@ -29,10 +29,7 @@ internal static class QuickstartCommand
         {
             string root = parse.GetValue(folder)!.FullName;
             string name = parse.GetValue(shape)!;
-            if (!CheckpointGenerator.Shapes.TryGetValue(name, out var config))
-            {
-                throw new ArgumentException($"shape '{name}' is not known; use one of {string.Join(", ", CheckpointGenerator.Shapes.Keys)}.");
-            }
+            var config = CheckpointGenerator.Shape(name);
             string encoderDir = Path.Combine(root, $"encoder-{name}");
             string chartPath = Path.Combine(root, "chart.png");
             if (!File.Exists(Path.Combine(encoderDir, "config.json")))

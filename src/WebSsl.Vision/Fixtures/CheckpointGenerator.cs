@@ -50,6 +50,12 @@ public static class CheckpointGenerator
         ["mae300m"] = Vit(1024, 24, 16, 4096, image: 224, patch: 16),
     };
 
+    /// <summary>The config of a named shape, or an error listing the known names.</summary>
+    public static VisionConfig Shape(string name) =>
+        Shapes.TryGetValue(name, out VisionConfig? config)
+            ? config
+            : throw new ArgumentException($"shape '{name}' is not known; use one of {string.Join(", ", Shapes.Keys)}.");
+
     public static VisionConfig Dino(int hidden, int layers, int heads, int image, int patch = 14, bool swiglu = true) =>
         Normalize(new JsonObject
         {
