@@ -1,0 +1,200 @@
+using System.Text;
+
+namespace WebSsl.Language.Gguf;
+
+/// <summary>
+/// Writes GGUF v3 files that llama.cpp loads: typed metadata (llama.cpp checks types strictly, e.g. u32 where u32 is
+/// expected) and F32/F16/BF16 tensors, aligned to <c>general.alignment</c>. Tensor data is produced on demand at write time,
+/// so a model larger than memory can be written; the file appears under its name only when complete.
+/// </summary>
+public sealed class GgufWriter
+{
+    private readonly List<(string Key, GgufValueType Type, object Value)> _metadata = [];
+    private readonly List<(string Name, long[] Dimensions, GgmlType Type, Func<ReadOnlyMemory<float>> Data)> _tensors = [];
+
+    public int Alignment { get; init; } = GgufFile.DefaultAlignment;
+
+    public GgufWriter Add(string key, string value) => Put(key, GgufValueType.String, value);
+
+    public GgufWriter Add(string key, uint value) => Put(key, GgufValueType.UInt32, value);
+
+    public GgufWriter Add(string key, int value) => Put(key, GgufValueType.Int32, value);
+
+    public GgufWriter Add(string key, float value) => Put(key, GgufValueType.Float32, value);
+
+    public GgufWriter Add(string key, bool value) => Put(key, GgufValueType.Bool, value);
+
+    public GgufWriter Add(string key, ulong value) => Put(key, GgufValueType.UInt64, value);
+
+    public GgufWriter Add(string key, string[] values) => Put(key, GgufValueType.Array, new GgufArray(GgufValueType.String, values));
+
+    public GgufWriter Add(string key, float[] values) => Put(key, GgufValueType.Array, new GgufArray(GgufValueType.Float32, values));
+
+    public GgufWriter Add(string key, int[] values) => Put(key, GgufValueType.Array, new GgufArray(GgufValueType.Int32, values));
+
+    /// <summary>Removes a metadata key (tests use this to produce files that break one rule).</summary>
+    public GgufWriter Remove(string key)
+    {
+        _metadata.RemoveAll(m => m.Key == key);
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a tensor. <paramref name="dimensions"/> are ggml's ne[], fastest-varying first: a PyTorch weight [out, in] is
+    /// written as [in, out]. <paramref name="data"/> holds the values in memory order and is called once, at write time.
+    /// </summary>
+    public GgufWriter AddTensor(string name, long[] dimensions, GgmlType type, Func<ReadOnlyMemory<float>> data)
+    {
+        if (type is not (GgmlType.F32 or GgmlType.F16 or GgmlType.BF16))
+        {
+            throw new ArgumentException($"tensor '{name}': this writer stores F32, F16 or BF16, not {type}.");
+        }
+        _tensors.Add((name, dimensions, type, data));
+        return this;
+    }
+
+    public GgufWriter AddTensor(string name, long[] dimensions, GgmlType type, float[] data) => AddTensor(name, dimensions, type, () => data);
+
+    public void Write(string path)
+    {
+        string temporary = path + ".partial";
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+            {
+                writer.Write(GgufFile.Magic);
+                writer.Write(3u);
+                writer.Write((ulong)_tensors.Count);
+                var metadata = _metadata.ToList();
+                if (Alignment != GgufFile.DefaultAlignment && metadata.All(m => m.Key != "general.alignment"))
+                {
+                    metadata.Add(("general.alignment", GgufValueType.UInt32, (uint)Alignment));
+                }
+                writer.Write((ulong)metadata.Count);
+                foreach (var (key, type, value) in metadata)
+                {
+                    WriteString(writer, key);
+                    writer.Write((uint)type);
+                    WriteValue(writer, type, value);
+                }
+                long offset = 0;
+                foreach (var (name, dims, type, _) in _tensors)
+                {
+                    WriteString(writer, name);
+                    writer.Write((uint)dims.Length);
+                    foreach (long d in dims)
+                    {
+                        writer.Write((ulong)d);
+                    }
+                    writer.Write((uint)type);
+                    writer.Write((ulong)offset);
+                    offset = Align(offset + GgmlTypes.ByteSize(type, dims.Aggregate(1L, (a, b) => a * b))!.Value);
+                }
+                Pad(writer);
+                foreach (var (name, dims, type, data) in _tensors)
+                {
+                    ReadOnlyMemory<float> values = data();
+                    long expected = dims.Aggregate(1L, (a, b) => a * b);
+                    if (values.Length != expected)
+                    {
+                        throw new ArgumentException($"tensor '{name}' got {values.Length} values for dimensions [{string.Join(", ", dims)}] ({expected}).");
+                    }
+                    WriteData(writer, type, values.Span);
+                    Pad(writer);
+                }
+            }
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
+
+    private GgufWriter Put(string key, GgufValueType type, object value)
+    {
+        _metadata.RemoveAll(m => m.Key == key);
+        _metadata.Add((key, type, value));
+        return this;
+    }
+
+    private long Align(long offset) => (offset + Alignment - 1) / Alignment * Alignment;
+
+    private void Pad(BinaryWriter writer)
+    {
+        long position = writer.BaseStream.Position;
+        long padded = Align(position);
+        for (long i = position; i < padded; i++)
+        {
+            writer.Write((byte)0);
+        }
+    }
+
+    private static void WriteString(BinaryWriter writer, string text)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(text);
+        writer.Write((ulong)bytes.Length);
+        writer.Write(bytes);
+    }
+
+    private static void WriteValue(BinaryWriter writer, GgufValueType type, object value)
+    {
+        switch (type)
+        {
+            case GgufValueType.String: WriteString(writer, (string)value); break;
+            case GgufValueType.UInt32: writer.Write((uint)value); break;
+            case GgufValueType.Int32: writer.Write((int)value); break;
+            case GgufValueType.Float32: writer.Write((float)value); break;
+            case GgufValueType.Bool: writer.Write((bool)value ? (byte)1 : (byte)0); break;
+            case GgufValueType.UInt64: writer.Write((ulong)value); break;
+            case GgufValueType.Array:
+                var array = (GgufArray)value;
+                writer.Write((uint)array.ElementType);
+                writer.Write((ulong)array.Values.Length);
+                foreach (object element in array.Values)
+                {
+                    WriteValue(writer, array.ElementType, element);
+                }
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(type), type, "not written by this writer");
+        }
+    }
+
+    private static void WriteData(BinaryWriter writer, GgmlType type, ReadOnlySpan<float> values)
+    {
+        const int Chunk = 1 << 16;
+        byte[] buffer = new byte[Chunk * 4];
+        for (int start = 0; start < values.Length; start += Chunk)
+        {
+            ReadOnlySpan<float> part = values.Slice(start, Math.Min(Chunk, values.Length - start));
+            int bytes;
+            switch (type)
+            {
+                case GgmlType.F32:
+                    bytes = part.Length * 4;
+                    System.Runtime.InteropServices.MemoryMarshal.AsBytes(part).CopyTo(buffer);
+                    break;
+                case GgmlType.F16:
+                    bytes = part.Length * 2;
+                    for (int i = 0; i < part.Length; i++)
+                    {
+                        BitConverter.TryWriteBytes(buffer.AsSpan(2 * i), BitConverter.HalfToUInt16Bits((Half)part[i]));
+                    }
+                    break;
+                default: // BF16, round to nearest even
+                    bytes = part.Length * 2;
+                    for (int i = 0; i < part.Length; i++)
+                    {
+                        uint bits = BitConverter.SingleToUInt32Bits(part[i]);
+                        uint rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16;
+                        BitConverter.TryWriteBytes(buffer.AsSpan(2 * i), (ushort)rounded);
+                    }
+                    break;
+            }
+            writer.Write(buffer, 0, bytes);
+        }
+    }
+}
