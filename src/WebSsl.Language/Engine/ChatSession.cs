@@ -20,7 +20,8 @@ public sealed class ChatSession : IDisposable
     /// <summary>The llama.cpp sequence holding this session's cache, or -1 while it has none. Loop thread only.</summary>
     internal int Slot { get; set; } = -1;
 
-    internal bool Generating { get; set; }
+    /// <summary>The request generating in this session, if any (an engine-internal object).</summary>
+    internal object? Current { get; set; }
 
     public bool IsDisposed { get; private set; }
 

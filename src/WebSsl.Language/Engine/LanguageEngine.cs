@@ -96,22 +96,27 @@ public sealed class LanguageEngine : IDisposable
         }
         sampling.Validate();
         ValidatePrompt(prompt);
+        var request = new Request(session, prompt, sampling, CancellationTokenSource.CreateLinkedTokenSource(cancellationToken));
         lock (session)
         {
-            if (session.Generating)
+            // A cancelled request may still be finishing on the scheduler; the new one simply waits for it.
+            if (session.Current is Request current && !current.Finished && !current.Cancellation.IsCancellationRequested)
             {
+                request.Dispose();
                 throw new InvalidOperationException($"session {session.Id} is already generating; one request per session at a time.");
             }
             int pending = Interlocked.Increment(ref _pendingRequests);
             if (pending > Options.MaxSessions + Options.MaxQueue)
             {
                 Interlocked.Decrement(ref _pendingRequests);
+                request.Dispose();
                 throw new EngineBusyException(
                     $"the engine is busy: {Options.MaxSessions} conversations generating and {Options.MaxQueue} waiting (the queue limit). Try again shortly.");
             }
-            session.Generating = true;
+            session.Current = request;
         }
-        var request = new Request(session, prompt, sampling, CancellationTokenSource.CreateLinkedTokenSource(cancellationToken));
+        // A cancelled request gives its place in the queue back at once; its slot follows within one scheduler step.
+        request.Cancellation.Token.Register(() => ReleaseCapacity(request));
         _incoming.Enqueue(request);
         _wake.Release();
         return Read(request, request.Cancellation.Token);
@@ -277,9 +282,14 @@ public sealed class LanguageEngine : IDisposable
     /// <summary>Gives waiting requests a slot: their session's own (cache kept), a free one, or the least recently used idle one.</summary>
     private void Admit()
     {
-        while (_waiting.Count > 0 && _active.Count < _slots.Length)
+        while (_active.Count < _slots.Length)
         {
-            Request request = _waiting[0];
+            // First in, first served, except that a session's new request waits for its previous one to finish.
+            Request? request = _waiting.FirstOrDefault(w => _active.All(a => a.Session != w.Session));
+            if (request is null)
+            {
+                return;
+            }
             Slot? slot = request.Session.Slot >= 0 && _slots[request.Session.Slot].Owner == request.Session
                 ? _slots[request.Session.Slot]
                 : _slots.FirstOrDefault(s => s.Owner is null) ?? _slots.Where(s => s.Active is null).MinBy(s => s.LastUsed);
@@ -287,7 +297,7 @@ public sealed class LanguageEngine : IDisposable
             {
                 return;
             }
-            _waiting.RemoveAt(0);
+            _waiting.Remove(request);
             if (slot.Owner != request.Session)
             {
                 Evict(slot);
@@ -456,12 +466,23 @@ public sealed class LanguageEngine : IDisposable
                 Evict(slot);
             }
         }
-        request.Sampler.Dispose();
+        request.Dispose();
         lock (request.Session)
         {
-            request.Session.Generating = false;
+            if (request.Session.Current == request)
+            {
+                request.Session.Current = null;
+            }
         }
-        Interlocked.Decrement(ref _pendingRequests);
+        ReleaseCapacity(request);
+    }
+
+    private void ReleaseCapacity(Request request)
+    {
+        if (Interlocked.Exchange(ref request.CapacityReleased, 1) == 0)
+        {
+            Interlocked.Decrement(ref _pendingRequests);
+        }
     }
 
     private void Evict(Slot slot)
@@ -599,7 +620,7 @@ public sealed class LanguageEngine : IDisposable
     }
 
     /// <summary>One generation in flight.</summary>
-    private sealed class Request
+    private sealed class Request : IDisposable
     {
         public Request(ChatSession session, Prompt prompt, SamplingOptions sampling, CancellationTokenSource cancellation)
         {
@@ -643,5 +664,8 @@ public sealed class LanguageEngine : IDisposable
         public TimeSpan? PrefillDone { get; set; }
         public TimeSpan? FirstToken { get; set; }
         public volatile bool Finished;
+        public int CapacityReleased;
+
+        public void Dispose() => Sampler.Dispose();
     }
 }
