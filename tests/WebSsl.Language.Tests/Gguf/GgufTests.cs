@@ -175,7 +175,7 @@ public sealed class GgufTests : IDisposable
         using LanguageModel model = LanguageModel.Load(good);
         using var engine = LanguageEngine.Create(model, new EngineOptions { MaxSessions = 1, ContextSize = 512, MaxSessionTokens = 512 });
         using ChatSession session = engine.CreateSession();
-        GenerationResult result = await engine.CompleteAsync(session, Prompting.Prompt.FromTokens(model.Tokenize("hello", true)), SamplingOptions.Greedy with { MaxTokens = 3 });
+        GenerationResult result = await engine.CompleteAsync(session, WebSsl.Language.Prompting.Prompt.FromTokens(model.Tokenize("hello", true)), SamplingOptions.Greedy with { MaxTokens = 3 });
         Assert.True(result.FinishReason == FinishReason.Length ? result.Usage.GeneratedTokens == 3 : result.FinishReason == FinishReason.EndOfGeneration);
     }
 
