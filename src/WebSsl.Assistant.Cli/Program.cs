@@ -3,6 +3,7 @@ using WebSsl.Vision.Runtime;
 
 // libtorch reads its OpenMP settings once, when it loads: prepare them before any command touches it.
 TorchRuntime.EnsureInitialized();
+WebSsl.Language.Runtime.LlamaRuntime.EnsureInitialized();
 using var cancellation = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {

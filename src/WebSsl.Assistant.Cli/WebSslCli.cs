@@ -17,11 +17,16 @@ public static class WebSslCli
         BenchCommand.Create(context),
         FixturesCommand.Create(context),
         QuickstartCommand.Create(context),
+        ChatCommands.Ask(context),
+        ChatCommands.Chat(context),
     };
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default) =>
+        await RunAsync(args, Console.In, output, error, cancellationToken);
+
+    public static async Task<int> RunAsync(string[] args, TextReader input, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
-        var context = new CliContext(output, error);
+        var context = new CliContext(input, output, error);
         ParseResult parse = Build(context).Parse(args);
         try
         {
@@ -47,12 +52,14 @@ public static class WebSslCli
 
     private static bool IsInputError(Exception e) =>
         e is CheckpointException or ImageRejectedException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
-            or InvalidDataException;
+            or InvalidDataException or Language.Gguf.GgufException or Language.Engine.PromptTooLongException or Language.Engine.EngineBusyException;
 }
 
 /// <summary>Where commands write. Spectre renders tables into the same writer, without ANSI codes when it is not a terminal.</summary>
-public sealed class CliContext(TextWriter output, TextWriter error)
+public sealed class CliContext(TextReader input, TextWriter output, TextWriter error)
 {
+    public TextReader Input { get; } = input;
+
     public TextWriter Output { get; } = output;
 
     public TextWriter Error { get; } = error;

@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
+using WebSsl.Language;
+using WebSsl.Language.Benchmarks;
+using WebSsl.Language.Fixtures;
 using WebSsl.Vision.Benchmarks;
 using WebSsl.Vision.Checkpoints;
 using WebSsl.Vision.Fixtures;
@@ -15,7 +18,66 @@ internal static class BenchCommand
     {
         Encoder(context),
         Load(context),
+        Llm(context),
     };
+
+    private static Command Llm(CliContext context)
+    {
+        var llm = new Option<FileInfo?>("--llm") { Description = "GGUF to measure; default: a generated random model of --shape." };
+        var shape = new Option<string>("--shape") { DefaultValueFactory = _ => "qwen2.5-0.5b", Description = "Shape generated when no --llm is given." };
+        var sessions = new Option<string>("--sessions") { DefaultValueFactory = _ => "1,4,8", Description = "Concurrent sessions to measure." };
+        var tokens = new Option<int>("--tokens") { DefaultValueFactory = _ => 64, Description = "Tokens generated per session." };
+        var prompt = new Option<int>("--prompt") { DefaultValueFactory = _ => 256, Description = "Prompt length for the prefill figures." };
+        Option<int?> threads = SharedOptions.Threads();
+        var command = new Command("llm", "Generation through the engine vs a bare LLamaSharp loop, prefill speed, and aggregate speed with concurrent sessions.")
+        {
+            llm, shape, sessions, tokens, prompt, threads,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            string path = parse.GetValue(llm)?.FullName ?? GeneratedModel(context, parse.GetValue(shape)!);
+            using LanguageModel model = LanguageModel.Load(path);
+            int[] counts = parse.GetValue(sessions)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            LlmBenchmarkReport r = await LlmBenchmark.RunAsync(model, new LlmBenchmarkOptions
+            {
+                GeneratedTokens = parse.GetValue(tokens),
+                PromptTokens = parse.GetValue(prompt),
+                Sessions = counts,
+                Threads = parse.GetValue(threads),
+            }, cancellationToken);
+            context.Output.WriteLine($"model {r.Model} ({model.Architecture}, n_embd {model.EmbeddingSize}, {model.Weights.ParameterCount / 1e6:F0}M parameters, {path})");
+            var table = new Table().AddColumns("measure", "value");
+            table.AddRow("generation, engine (1 session)", $"{F(r.EngineTokensPerSecond, 1)} tokens/s");
+            table.AddRow("generation, bare LLamaSharp loop", $"{F(r.BareTokensPerSecond, 1)} tokens/s");
+            table.AddRow("engine / bare", F(r.EngineOverBare, 3));
+            table.AddRow($"prefill, {parse.GetValue(prompt)} text tokens", $"{F(r.TokenPrefillPerSecond, 0)} tokens/s");
+            table.AddRow($"prefill, {parse.GetValue(prompt)} image embeddings", $"{F(r.EmbeddingPrefillPerSecond, 0)} positions/s");
+            double single = r.Concurrency.FirstOrDefault(c => c.Sessions == 1)?.AggregateTokensPerSecond ?? r.Concurrency[0].AggregateTokensPerSecond;
+            foreach (ConcurrencyResult c in r.Concurrency)
+            {
+                table.AddRow($"aggregate, {c.Sessions} sessions", $"{F(c.AggregateTokensPerSecond, 1)} tokens/s ({F(c.AggregateTokensPerSecond / single, 2)}x 1 session); " +
+                    $"llama.cpp batch of {c.Sessions} alone: {F(c.BareBatchedTokensPerSecond, 1)} tokens/s (engine {F(c.EngineOverBareBatched, 2)} of it)");
+            }
+            context.Console.Write(table);
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>A random model of a named shape, generated once into .webssl/bench and reused.</summary>
+    private static string GeneratedModel(CliContext context, string shapeName)
+    {
+        LlamaShape shape = LlamaShape.Get(shapeName);
+        string path = Path.GetFullPath(Path.Combine(".webssl", "bench", $"{shapeName}-random.gguf"));
+        if (!File.Exists(path))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            context.Output.WriteLine($"writing a random {shapeName} model to {path} (once) ...");
+            TinyLlamaBuilder.WriteRandom(path, shape);
+        }
+        return path;
+    }
 
     private static Command Encoder(CliContext context)
     {

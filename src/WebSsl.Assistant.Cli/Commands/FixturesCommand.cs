@@ -1,4 +1,5 @@
 using System.CommandLine;
+using WebSsl.Language.Fixtures;
 using WebSsl.Vision.Checkpoints;
 using WebSsl.Vision.Fixtures;
 using WebSsl.Vision.Images;
@@ -11,7 +12,29 @@ internal static class FixturesCommand
     public static Command Create(CliContext context) => new("fixtures", "Generate models in the exact published layouts (for trying commands and for tests without downloads).")
     {
         Encoder(context),
+        Llm(context),
     };
+
+    private static Command Llm(CliContext context)
+    {
+        var shape = new Option<string>("--shape")
+        {
+            DefaultValueFactory = _ => "tiny",
+            Description = $"One of {string.Join(", ", LlamaShape.Named.Keys)}.",
+        };
+        var output = new Option<FileInfo>("--out") { Required = true, Description = "The .gguf file to write." };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 7 };
+        var command = new Command("llm", "Write a random-weight llama/qwen2 GGUF with a byte-fallback vocabulary and a ChatML template.") { shape, output, seed };
+        command.SetAction((parse, _) =>
+        {
+            LlamaShape llama = LlamaShape.Get(parse.GetValue(shape)!);
+            string path = parse.GetValue(output)!.FullName;
+            TinyLlamaBuilder.WriteRandom(path, llama, parse.GetValue(seed));
+            context.Output.WriteLine($"wrote a random {parse.GetValue(shape)} model ({llama.Architecture}, {llama.BlockCount} layers, n_embd {llama.EmbeddingLength}) to {path}");
+            return Task.FromResult(0);
+        });
+        return command;
+    }
 
     private static Command Encoder(CliContext context)
     {

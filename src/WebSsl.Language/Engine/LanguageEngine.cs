@@ -41,11 +41,15 @@ public sealed class LanguageEngine : IDisposable
     private int _generating;
     private long _clock;
 
+    private readonly bool[] _endOfGeneration;
+    private readonly LLamaBatch _stepBatch = new();
+
     private LanguageEngine(LanguageModel model, EngineOptions options, LLamaContext context)
     {
         Model = model;
         Options = options;
         _context = context;
+        _endOfGeneration = Enumerable.Range(0, model.VocabularySize).Select(model.IsEndOfGeneration).ToArray();
         _slots = Enumerable.Range(0, options.MaxSessions).Select(i => new Slot(i)).ToArray();
         _scratchSequence = options.MaxSessions;
         _loop = new Thread(Run) { IsBackground = true, Name = "webssl-llama-scheduler" };
@@ -353,7 +357,7 @@ public sealed class LanguageEngine : IDisposable
             if (last)
             {
                 request.PrefillDone = request.Clock.Elapsed;
-                Accept(request, request.Sampler.Sample(_context.NativeHandle, logitsIndex));
+                Accept(request, Sample(request, logitsIndex));
             }
         }
     }
@@ -366,14 +370,15 @@ public sealed class LanguageEngine : IDisposable
         {
             return;
         }
-        var batch = new LLamaBatch();
+        LLamaBatch batch = _stepBatch;
+        batch.Clear();
         var indices = new int[generating.Count];
         for (int i = 0; i < generating.Count; i++)
         {
             Request r = generating[i];
             indices[i] = batch.Add((LLamaToken)r.NextToken!.Value, r.Slot!.Cached.Count, (LLamaSeqId)r.Slot.Index, true);
         }
-        if (!Decode(() => _context.NativeHandle.Decode(batch), generating.Select(r => r.Slot!).ToHashSet(), generating.Count))
+        if (!Decode(() => _context.NativeHandle.Decode(batch), () => generating.Select(r => r.Slot!).ToHashSet(), generating.Count))
         {
             foreach (Request r in generating)
             {
@@ -386,8 +391,35 @@ public sealed class LanguageEngine : IDisposable
             Request r = generating[i];
             r.Slot!.Cached.Add(new PromptItem(r.NextToken!.Value, null, 0));
             r.NextToken = null;
-            Accept(r, r.Sampler.Sample(_context.NativeHandle, indices[i]));
+            Accept(r, Sample(r, indices[i]));
         }
+    }
+
+    /// <summary>
+    /// Greedy decoding without penalties is an argmax over the logits (first maximum, as llama.cpp's greedy sampler picks);
+    /// done here directly it saves copying the whole vocabulary into a candidate array every step, which with a 150k
+    /// vocabulary and eight sessions costs more than the bookkeeping of the batch. Everything else goes through
+    /// llama.cpp's sampler chain.
+    /// </summary>
+    private LLamaToken Sample(Request request, int logitsIndex)
+    {
+        SamplingOptions sampling = request.Sampling;
+        if (sampling.Temperature > 0 || sampling.RepetitionPenalty != 1f)
+        {
+            return request.Sampler.Sample(_context.NativeHandle, logitsIndex);
+        }
+        Span<float> logits = _context.NativeHandle.GetLogitsIth(logitsIndex);
+        int best = -1;
+        float bestValue = float.NegativeInfinity;
+        for (int token = 0; token < logits.Length; token++)
+        {
+            if (logits[token] > bestValue && !(sampling.IgnoreEndOfGeneration && _endOfGeneration[token]))
+            {
+                bestValue = logits[token];
+                best = token;
+            }
+        }
+        return (LLamaToken)best;
     }
 
     /// <summary>Handles a sampled token: end of generation, text (through the UTF-8 decoder and stop strings), or length limit.</summary>
@@ -395,7 +427,7 @@ public sealed class LanguageEngine : IDisposable
     {
         request.FirstToken ??= request.Clock.Elapsed;
         int id = (int)token;
-        if (Model.IsEndOfGeneration(id))
+        if (_endOfGeneration[id] && !request.Sampling.IgnoreEndOfGeneration)
         {
             Finish(request, FinishReason.EndOfGeneration);
             return;
@@ -527,8 +559,7 @@ public sealed class LanguageEngine : IDisposable
             }
             decode = () => _context.NativeHandle.Decode(batch);
         }
-        HashSet<Slot> protectedSlots = sequence < _slots.Length ? [_slots[sequence]] : [];
-        if (!Decode(decode, protectedSlots, end - start))
+        if (!Decode(decode, () => sequence < _slots.Length ? [_slots[sequence]] : [], end - start))
         {
             return int.MinValue;
         }
@@ -543,7 +574,7 @@ public sealed class LanguageEngine : IDisposable
     }
 
     /// <summary>Runs a decode; when the KV cache is full, evicts idle sessions (least recently used first) and retries.</summary>
-    private bool Decode(Func<DecodeResult> decode, HashSet<Slot> keep, int positions)
+    private bool Decode(Func<DecodeResult> decode, Func<HashSet<Slot>> keep, int positions)
     {
         while (true)
         {
@@ -558,7 +589,8 @@ public sealed class LanguageEngine : IDisposable
             {
                 throw new InvalidOperationException($"llama.cpp decode failed: {result}.");
             }
-            Slot? victim = _slots.Where(s => s.Owner is not null && s.Active is null && !keep.Contains(s)).MinBy(s => s.LastUsed);
+            HashSet<Slot> kept = keep();
+            Slot? victim = _slots.Where(s => s.Owner is not null && s.Active is null && !kept.Contains(s)).MinBy(s => s.LastUsed);
             if (victim is null)
             {
                 return false;
@@ -641,6 +673,7 @@ public sealed class LanguageEngine : IDisposable
                 RepeatPenalty = sampling.RepetitionPenalty,
                 PenaltyCount = sampling.RepetitionWindow,
                 Seed = sampling.Seed ?? (uint)Random.Shared.Next(),
+                PreventEOS = sampling.IgnoreEndOfGeneration,
             };
         }
 

@@ -21,6 +21,9 @@ public sealed record SamplingOptions
     /// <summary>Generation ends before the first occurrence of any of these strings (which is not returned).</summary>
     public IReadOnlyList<string> Stop { get; init; } = [];
 
+    /// <summary>Keep generating through end-of-generation tokens until <see cref="MaxTokens"/> (benchmarks, like llama.cpp's ignore_eos).</summary>
+    public bool IgnoreEndOfGeneration { get; init; }
+
     public static SamplingOptions Greedy { get; } = new() { Temperature = 0f };
 
     internal void Validate()

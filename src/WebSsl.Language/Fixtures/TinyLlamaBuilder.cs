@@ -31,11 +31,12 @@ public sealed record LlamaShape
     {
         ["tiny"] = new(),
         ["tiny-qwen2"] = new() { Architecture = "qwen2" },
-        // Qwen2.5-0.5B-Instruct: 24 layers, 896 wide, 14 heads, 2 KV heads, FFN 4864, 151936 tokens, tied embeddings.
+        // Qwen2.5-0.5B-Instruct: 24 layers, 896 wide, 14 heads, 2 KV heads, FFN 4864, 151936 tokens, tied embeddings;
+        // stored Q8_0 like the GGUF most users run.
         ["qwen2.5-0.5b"] = new()
         {
             Architecture = "qwen2", EmbeddingLength = 896, BlockCount = 24, HeadCount = 14, HeadCountKv = 2, FeedForwardLength = 4864,
-            ContextLength = 32768, RmsEpsilon = 1e-6f, RopeFreqBase = 1_000_000f, TiedEmbeddings = true, WeightType = GgmlType.F16,
+            ContextLength = 32768, RmsEpsilon = 1e-6f, RopeFreqBase = 1_000_000f, TiedEmbeddings = true, WeightType = GgmlType.Q8_0,
             VocabularySize = 151_936,
         },
     };
@@ -80,7 +81,7 @@ public static class TinyLlamaBuilder
         var writer = new GgufWriter()
             .Add("general.architecture", arch)
             .Add("general.name", $"webssl-generated-{arch}")
-            .Add("general.file_type", shape.WeightType == GgmlType.F16 ? 1u : shape.WeightType == GgmlType.BF16 ? 32u : 0u)
+            .Add("general.file_type", shape.WeightType switch { GgmlType.F16 => 1u, GgmlType.Q8_0 => 7u, GgmlType.BF16 => 32u, _ => 0u })
             .Add($"{arch}.context_length", (uint)shape.ContextLength)
             .Add($"{arch}.embedding_length", (uint)d)
             .Add($"{arch}.block_count", (uint)shape.BlockCount)
@@ -104,39 +105,42 @@ public static class TinyLlamaBuilder
         }
         float[] Ones(int count) => Enumerable.Repeat(1f, count).ToArray();
         float[] Zeros(long count) => new float[count];
-        void Tensor(string name, long[] dims, float[] values, bool isNorm = false) =>
-            writer.AddTensor(name, dims, isNorm ? GgmlType.F32 : shape.WeightType, values);
+        // Weights are drawn when the writer asks for them (in file order, so still deterministic): a 0.5B model never
+        // has to sit in memory as float32.
+        void Tensor(string name, long[] dims, Func<float[]> values, bool isNorm = false) =>
+            writer.AddTensor(name, dims, isNorm ? GgmlType.F32 : shape.WeightType, () => values());
+        Func<float[]> Drawn(long count, double std) => () => Normal(count, std);
 
         // Embeddings ~ N(0, 1) so rows are nearly orthogonal at this width; projections ~ N(0, 1/fan_in).
-        float[] embeddings = Normal((long)vocab * d, 1.0);
-        Tensor("token_embd.weight", [d, vocab], embeddings);
+        float[]? embeddings = successor is null ? null : Normal((long)vocab * d, 1.0);
+        Tensor("token_embd.weight", [d, vocab], embeddings is null ? Drawn((long)vocab * d, 1.0) : () => embeddings);
         for (int b = 0; b < shape.BlockCount; b++)
         {
             string p = $"blk.{b}.";
-            Tensor(p + "attn_norm.weight", [d], Ones(d), isNorm: true);
-            Tensor(p + "attn_q.weight", [d, d], Normal((long)d * d, 1 / Math.Sqrt(d)));
-            Tensor(p + "attn_k.weight", [d, kv], Normal((long)d * kv, 1 / Math.Sqrt(d)));
-            Tensor(p + "attn_v.weight", [d, kv], Normal((long)d * kv, 1 / Math.Sqrt(d)));
+            Tensor(p + "attn_norm.weight", [d], () => Ones(d), isNorm: true);
+            Tensor(p + "attn_q.weight", [d, d], Drawn((long)d * d, 1 / Math.Sqrt(d)));
+            Tensor(p + "attn_k.weight", [d, kv], Drawn((long)d * kv, 1 / Math.Sqrt(d)));
+            Tensor(p + "attn_v.weight", [d, kv], Drawn((long)d * kv, 1 / Math.Sqrt(d)));
             if (arch == "qwen2")
             {
-                Tensor(p + "attn_q.bias", [d], Normal(d, 0.1), isNorm: true);
-                Tensor(p + "attn_k.bias", [kv], Normal(kv, 0.1), isNorm: true);
-                Tensor(p + "attn_v.bias", [kv], Normal(kv, 0.1), isNorm: true);
+                Tensor(p + "attn_q.bias", [d], Drawn(d, 0.1), isNorm: true);
+                Tensor(p + "attn_k.bias", [kv], Drawn(kv, 0.1), isNorm: true);
+                Tensor(p + "attn_v.bias", [kv], Drawn(kv, 0.1), isNorm: true);
             }
-            Tensor(p + "attn_output.weight", [d, d], successor is null ? Normal((long)d * d, 1 / Math.Sqrt(d)) : Zeros((long)d * d));
-            Tensor(p + "ffn_norm.weight", [d], Ones(d), isNorm: true);
-            Tensor(p + "ffn_gate.weight", [d, ff], Normal((long)d * ff, 1 / Math.Sqrt(d)));
-            Tensor(p + "ffn_up.weight", [d, ff], Normal((long)d * ff, 1 / Math.Sqrt(d)));
-            Tensor(p + "ffn_down.weight", [ff, d], successor is null ? Normal((long)ff * d, 1 / Math.Sqrt(ff)) : Zeros((long)ff * d));
+            Tensor(p + "attn_output.weight", [d, d], successor is null ? Drawn((long)d * d, 1 / Math.Sqrt(d)) : () => Zeros((long)d * d));
+            Tensor(p + "ffn_norm.weight", [d], () => Ones(d), isNorm: true);
+            Tensor(p + "ffn_gate.weight", [d, ff], Drawn((long)d * ff, 1 / Math.Sqrt(d)));
+            Tensor(p + "ffn_up.weight", [d, ff], Drawn((long)d * ff, 1 / Math.Sqrt(d)));
+            Tensor(p + "ffn_down.weight", [ff, d], successor is null ? Drawn((long)ff * d, 1 / Math.Sqrt(ff)) : () => Zeros((long)ff * d));
         }
-        Tensor("output_norm.weight", [d], Ones(d), isNorm: true);
+        Tensor("output_norm.weight", [d], () => Ones(d), isNorm: true);
         if (successor is not null)
         {
-            Tensor("output.weight", [d, vocab], SuccessorOutput(embeddings, vocab, d, successor));
+            Tensor("output.weight", [d, vocab], () => SuccessorOutput(embeddings!, vocab, d, successor));
         }
         else if (!shape.TiedEmbeddings)
         {
-            Tensor("output.weight", [d, vocab], Normal((long)vocab * d, 1 / Math.Sqrt(d)));
+            Tensor("output.weight", [d, vocab], Drawn((long)vocab * d, 1 / Math.Sqrt(d)));
         }
         return writer;
     }

@@ -4,7 +4,7 @@ namespace WebSsl.Language.Gguf;
 
 /// <summary>
 /// Writes GGUF v3 files that llama.cpp loads: typed metadata (llama.cpp checks types strictly, e.g. u32 where u32 is
-/// expected) and F32/F16/BF16 tensors, aligned to <c>general.alignment</c>. Tensor data is produced on demand at write time,
+/// expected) and F32/F16/BF16/Q8_0 tensors, aligned to <c>general.alignment</c>. Tensor data is produced on demand at write time,
 /// so a model larger than memory can be written; the file appears under its name only when complete.
 /// </summary>
 public sealed class GgufWriter
@@ -45,9 +45,13 @@ public sealed class GgufWriter
     /// </summary>
     public GgufWriter AddTensor(string name, long[] dimensions, GgmlType type, Func<ReadOnlyMemory<float>> data)
     {
-        if (type is not (GgmlType.F32 or GgmlType.F16 or GgmlType.BF16))
+        if (type is not (GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0))
         {
-            throw new ArgumentException($"tensor '{name}': this writer stores F32, F16 or BF16, not {type}.");
+            throw new ArgumentException($"tensor '{name}': this writer stores F32, F16, BF16 or Q8_0, not {type}.");
+        }
+        if (type == GgmlType.Q8_0 && dimensions[0] % 32 != 0)
+        {
+            throw new ArgumentException($"tensor '{name}': Q8_0 needs rows of a multiple of 32 values, not {dimensions[0]}.");
         }
         _tensors.Add((name, dimensions, type, data));
         return this;
@@ -132,6 +136,33 @@ public sealed class GgufWriter
         }
     }
 
+    /// <summary>
+    /// ggml's reference Q8_0 quantization (quantize_row_q8_0_ref): blocks of 32 values stored as an fp16 scale
+    /// d = max|x| / 127 and 32 signed bytes round(x / d). Written here because a realistic benchmark model should be
+    /// quantized the way users' models are; no .NET library writes ggml blocks.
+    /// </summary>
+    private static void WriteQ8_0(BinaryWriter writer, ReadOnlySpan<float> values)
+    {
+        Span<byte> block = stackalloc byte[34];
+        for (int start = 0; start < values.Length; start += 32)
+        {
+            ReadOnlySpan<float> x = values.Slice(start, 32);
+            float max = 0;
+            foreach (float v in x)
+            {
+                max = Math.Max(max, Math.Abs(v));
+            }
+            float d = max / 127f;
+            float inverse = d != 0 ? 1f / d : 0f;
+            BitConverter.TryWriteBytes(block, BitConverter.HalfToUInt16Bits((Half)d));
+            for (int j = 0; j < 32; j++)
+            {
+                block[2 + j] = (byte)(sbyte)MathF.Round(x[j] * inverse, MidpointRounding.AwayFromZero);
+            }
+            writer.Write(block);
+        }
+    }
+
     private static void WriteString(BinaryWriter writer, string text)
     {
         byte[] bytes = Encoding.UTF8.GetBytes(text);
@@ -165,6 +196,11 @@ public sealed class GgufWriter
 
     private static void WriteData(BinaryWriter writer, GgmlType type, ReadOnlySpan<float> values)
     {
+        if (type == GgmlType.Q8_0)
+        {
+            WriteQ8_0(writer, values);
+            return;
+        }
         const int Chunk = 1 << 16;
         byte[] buffer = new byte[Chunk * 4];
         for (int start = 0; start < values.Length; start += Chunk)

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using LLama.Native;
 
 namespace WebSsl.Language.Runtime;
@@ -5,8 +6,11 @@ namespace WebSsl.Language.Runtime;
 /// <summary>
 /// One-time setup of llama.cpp's native library: its log goes to a small ring buffer (so load failures can quote
 /// llama.cpp's own reason) and, when WEBSSL_LLAMA_LOG=1, to stderr. Must run before anything loads the library.
+/// ggml's CPU backend uses OpenMP (the system libgomp): OMP_WAIT_POLICY=PASSIVE is set in the native environment
+/// unless the user chose a policy, because spinning worker threads slow a 2-core machine several-fold whenever anything
+/// else runs (the vision encoder, another request); setenv(3) because .NET's environment does not reach native getenv.
 /// </summary>
-public static class LlamaRuntime
+public static partial class LlamaRuntime
 {
     private const int Kept = 64;
     private static readonly Lock Gate = new();
@@ -22,6 +26,10 @@ public static class LlamaRuntime
                 return;
             }
             _initialized = true;
+        }
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
+        {
+            _ = SetEnv("OMP_WAIT_POLICY", "PASSIVE", overwrite: 0);
         }
         bool echo = Environment.GetEnvironmentVariable("WEBSSL_LLAMA_LOG") == "1";
         NativeLibraryConfig.All.WithLogCallback((level, message) =>
@@ -61,4 +69,7 @@ public static class LlamaRuntime
             Recent.Clear();
         }
     }
+
+    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int SetEnv(string name, string value, int overwrite);
 }
