@@ -46,6 +46,42 @@ public sealed class GgufTests : IDisposable
     }
 
     [Fact]
+    public void Q8_0_blocks_hold_an_fp16_scale_and_rounded_bytes_as_ggml_quantizes()
+    {
+        string path = _temp.File("q8.gguf");
+        float[] values = Enumerable.Range(0, 64).Select(i => MathF.Sin(i) * (i < 32 ? 1f : 0.01f)).ToArray();
+        new GgufWriter().Add("general.architecture", "llama").AddTensor("q", [64], GgmlType.Q8_0, values).Write(path);
+        GgufFile file = GgufFile.Open(path);
+        byte[] blocks = file.ReadTensorBytes("q");
+        Assert.Equal(2 * 34, blocks.Length);
+        for (int b = 0; b < 2; b++)
+        {
+            float scale = (float)BitConverter.UInt16BitsToHalf(BitConverter.ToUInt16(blocks, b * 34));
+            float max = values.Skip(b * 32).Take(32).Max(MathF.Abs);
+            Assert.Equal((float)(Half)(max / 127f), scale);
+            for (int j = 0; j < 32; j++)
+            {
+                float restored = scale * (sbyte)blocks[b * 34 + 2 + j];
+                Assert.True(MathF.Abs(restored - values[b * 32 + j]) <= scale * 0.51f, $"block {b} value {j}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_Q8_0_model_loads_and_generates()
+    {
+        string path = _temp.File("q8-model.gguf");
+        TinyLlamaBuilder.WriteRandom(path, LlamaShape.Get("tiny") with { WeightType = GgmlType.Q8_0 });
+        Assert.Equal(GgmlType.Q8_0, GgufFile.Open(path).TensorsByName["blk.0.attn_q.weight"].Type);
+        using LanguageModel model = LanguageModel.Load(path);
+        using var engine = LanguageEngine.Create(model, new EngineOptions { MaxSessions = 1, ContextSize = 512, MaxSessionTokens = 512 });
+        using ChatSession session = engine.CreateSession();
+        GenerationResult result = await engine.CompleteAsync(session, WebSsl.Language.Prompting.Prompt.FromTokens(model.Tokenize("the chart", true)),
+            SamplingOptions.Greedy with { MaxTokens = 4, IgnoreEndOfGeneration = true });
+        Assert.Equal(4, result.Usage.GeneratedTokens);
+    }
+
+    [Fact]
     public void A_generated_model_has_what_llama_cpp_needs()
     {
         string path = _temp.File("tiny.gguf");
