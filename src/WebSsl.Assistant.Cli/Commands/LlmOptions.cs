@@ -21,10 +21,11 @@ internal sealed class LlmOptions
     public Option<string[]> Stop { get; } = new("--stop") { Description = "Stop string (repeatable).", AllowMultipleArgumentsPerToken = false };
     public Option<int?> Threads { get; } = SharedOptions.Threads();
     public Option<int> Context { get; } = new("--context") { DefaultValueFactory = _ => 4096, Description = "Tokens one conversation may hold." };
+    public Option<int> GpuLayers { get; } = new("--gpu-layers") { DefaultValueFactory = _ => 0, Description = "Layers offloaded to the GPU (CUDA builds)." };
 
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { Llm, Template, System, Temperature, TopP, TopK, MinP, RepeatPenalty, Seed, MaxTokens, Stop, Threads, Context })
+        foreach (Option option in new Option[] { Llm, Template, System, Temperature, TopP, TopK, MinP, RepeatPenalty, Seed, MaxTokens, Stop, Threads, Context, GpuLayers })
         {
             command.Add(option);
         }
@@ -45,7 +46,7 @@ internal sealed class LlmOptions
     /// <summary>Loads the model and starts a one-session engine with its prompt builder.</summary>
     public (LanguageModel Model, LanguageEngine Engine, PromptBuilder Builder) Open(ParseResult parse)
     {
-        LanguageModel model = LanguageModel.Load(parse.GetValue(Llm)!.FullName);
+        LanguageModel model = LanguageModel.Load(parse.GetValue(Llm)!.FullName, new LanguageModelOptions { GpuLayers = parse.GetValue(GpuLayers) });
         try
         {
             int context = parse.GetValue(Context);
