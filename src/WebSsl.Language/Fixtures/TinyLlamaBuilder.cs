@@ -21,6 +21,16 @@ public sealed record LlamaShape
 
     public GgmlType WeightType { get; init; } = GgmlType.F32;
 
+    /// <summary>
+    /// Standard deviation of random token embeddings. 1 keeps rows nearly orthogonal (successor models need that); trained
+    /// LLMs have small embeddings (~0.02) next to what their blocks add, which is what lets soft prompts (image tokens)
+    /// steer them, so models for projector-training tests use a small value.
+    /// </summary>
+    public double TokenEmbeddingStd { get; init; } = 1.0;
+
+    /// <summary>Standard deviation of a random output.weight; null = 1/sqrt(n_embd). Larger values give confident logits.</summary>
+    public double? OutputWeightStd { get; init; }
+
     /// <summary>Pad the vocabulary with unused tokens up to this size (0 = only the real vocabulary).</summary>
     public int VocabularySize { get; init; }
 
@@ -113,7 +123,7 @@ public static class TinyLlamaBuilder
 
         // Embeddings ~ N(0, 1) so rows are nearly orthogonal at this width; projections ~ N(0, 1/fan_in).
         float[]? embeddings = successor is null ? null : Normal((long)vocab * d, 1.0);
-        Tensor("token_embd.weight", [d, vocab], embeddings is null ? Drawn((long)vocab * d, 1.0) : () => embeddings);
+        Tensor("token_embd.weight", [d, vocab], embeddings is null ? Drawn((long)vocab * d, shape.TokenEmbeddingStd) : () => embeddings);
         for (int b = 0; b < shape.BlockCount; b++)
         {
             string p = $"blk.{b}.";
@@ -140,7 +150,7 @@ public static class TinyLlamaBuilder
         }
         else if (!shape.TiedEmbeddings)
         {
-            Tensor("output.weight", [d, vocab], Drawn((long)vocab * d, 1 / Math.Sqrt(d)));
+            Tensor("output.weight", [d, vocab], Drawn((long)vocab * d, shape.OutputWeightStd ?? 1 / Math.Sqrt(d)));
         }
         return writer;
     }

@@ -71,33 +71,21 @@ public sealed class Adapter : IDisposable
         }
     }
 
-    /// <summary>Writes the adapter to <paramref name="directory"/> (replacing any adapter there) atomically.</summary>
+    /// <summary>
+    /// Writes adapter.json and projector.safetensors into <paramref name="directory"/> (other files there, such as a
+    /// training run's logs, are left alone). Each file is written under a temporary name and renamed, the manifest last,
+    /// so a folder whose manifest is present always holds the weights it describes.
+    /// </summary>
     public void Save(string directory)
     {
         directory = Path.GetFullPath(directory);
-        string temporary = directory + ".partial";
-        if (System.IO.Directory.Exists(temporary))
-        {
-            System.IO.Directory.Delete(temporary, recursive: true);
-        }
-        System.IO.Directory.CreateDirectory(temporary);
-        SaveWeights(Projector, Path.Combine(temporary, WeightsFile));
-        File.WriteAllText(Path.Combine(temporary, ManifestFile), JsonSerializer.Serialize(Manifest, Json));
-        if (System.IO.Directory.Exists(directory))
-        {
-            string old = directory + ".old";
-            if (System.IO.Directory.Exists(old))
-            {
-                System.IO.Directory.Delete(old, recursive: true);
-            }
-            System.IO.Directory.Move(directory, old);
-            System.IO.Directory.Move(temporary, directory);
-            System.IO.Directory.Delete(old, recursive: true);
-        }
-        else
-        {
-            System.IO.Directory.Move(temporary, directory);
-        }
+        System.IO.Directory.CreateDirectory(directory);
+        string manifest = Path.Combine(directory, ManifestFile), weights = Path.Combine(directory, WeightsFile);
+        File.Delete(manifest);
+        SaveWeights(Projector, weights + ".partial");
+        File.Move(weights + ".partial", weights, overwrite: true);
+        File.WriteAllText(manifest + ".partial", JsonSerializer.Serialize(Manifest, Json));
+        File.Move(manifest + ".partial", manifest, overwrite: true);
     }
 
     public static void SaveWeights(Projector projector, string path)
