@@ -19,6 +19,9 @@ public static class WebSslCli
         QuickstartCommand.Create(context),
         ChatCommands.Ask(context),
         ChatCommands.Chat(context),
+        TrainingCommands.CheckLlm(context),
+        TrainingCommands.ValidateData(context),
+        TrainingCommands.Train(context),
     };
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default) =>
@@ -48,17 +51,28 @@ public static class WebSslCli
             await error.WriteLineAsync("cancelled.");
             return 130;
         }
+        catch (Exception e)
+        {
+            // Not the user's input: say so, with what is needed to report it, without a crash dump on the way out.
+            await error.WriteLineAsync($"error (unexpected, please report): {e.GetType().Name}: {e.Message}{Environment.NewLine}{e.StackTrace}");
+            return 1;
+        }
     }
 
     private static bool IsInputError(Exception e) =>
         e is CheckpointException or ImageRejectedException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
-            or InvalidDataException or Language.Gguf.GgufException or Language.Engine.PromptTooLongException or Language.Engine.EngineBusyException;
+            or InvalidDataException or Language.Gguf.GgufException or Language.Engine.PromptTooLongException or Language.Engine.EngineBusyException
+            or Multimodal.Adapters.AdapterMismatchException or Training.Training.TrainingDivergedException or Training.Training.TrainingSetupException
+            or Training.Data.SequenceException or Language.Prompting.ChatTemplateException;
 }
 
 /// <summary>Where commands write. Spectre renders tables into the same writer, without ANSI codes when it is not a terminal.</summary>
 public sealed class CliContext(TextReader input, TextWriter output, TextWriter error)
 {
     public TextReader Input { get; } = input;
+
+    /// <summary>True when writing to an interactive terminal (progress bars); false for pipes, files and tests.</summary>
+    public bool IsTerminal => ReferenceEquals(Output, System.Console.Out) && !System.Console.IsOutputRedirected;
 
     public TextWriter Output { get; } = output;
 

@@ -5,6 +5,9 @@ using LLama.Exceptions;
 
 namespace WebSsl.Language.Prompting;
 
+/// <summary>A model whose chat template cannot be used as it is; says which templates can be chosen instead.</summary>
+public sealed class ChatTemplateException(string message, Exception? inner = null) : Exception(message, inner);
+
 /// <summary>Renders a conversation (roles and text) into the prompt text a model was trained on.</summary>
 public abstract class ChatTemplate
 {
@@ -27,7 +30,7 @@ public abstract class ChatTemplate
         }
         if (model.ChatTemplateSource is null)
         {
-            throw new InvalidOperationException(
+            throw new ChatTemplateException(
                 $"{model.Path}: has no tokenizer.chat_template; choose one of the templates in {TemplateFolder} ({string.Join(", ", FileChatTemplate.Available())}).");
         }
         try
@@ -38,7 +41,7 @@ public abstract class ChatTemplate
         }
         catch (Exception e) when (e is MissingTemplateException or TemplateNotFoundException or RuntimeError)
         {
-            throw new InvalidOperationException(
+            throw new ChatTemplateException(
                 $"{model.Path}: llama.cpp does not recognize this model's chat template; choose one of the templates in {TemplateFolder} " +
                 $"({string.Join(", ", FileChatTemplate.Available())}).", e);
         }

@@ -106,7 +106,7 @@ public static class Trainer
         LlmCheckReport check = await LlmCheck.RunAsync(llm, llama, cancellationToken);
         if (!check.Passed)
         {
-            throw new InvalidOperationException($"{llm.Path}: the training copy of this LLM does not reproduce llama.cpp, so a projector trained on it would not work when served: {check}");
+            throw new TrainingSetupException($"{llm.Path}: the training copy of this LLM does not reproduce llama.cpp, so a projector trained on it would not work when served: {check}");
         }
 
         // ---- projector, optimizer, and where to start

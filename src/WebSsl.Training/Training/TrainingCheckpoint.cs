@@ -68,7 +68,7 @@ public static class TrainingCheckpoint
             ?? throw new InvalidDataException($"{checkpoint}: empty {StateFile}.");
         if (state.Fingerprint != expected)
         {
-            throw new InvalidOperationException(
+            throw new TrainingSetupException(
                 $"{checkpoint}: this checkpoint belongs to a run with other settings ({JsonSerializer.Serialize(state.Fingerprint)}); " +
                 $"this run has {JsonSerializer.Serialize(expected)}. Use another --out folder, or --no-resume to start over.");
         }

@@ -70,5 +70,8 @@ public sealed record ValidationResult(int Step, double Loss, double ExactMatch, 
 public sealed record TrainingResult(string AdapterDirectory, int Steps, int ResumedFromStep, double FinalTrainLoss, ValidationResult? Validation,
     int TrainRecords, int ValidationRecords, int DroppedRecords, int FeatureCacheHits, int FeatureCacheMisses);
 
+/// <summary>A run that cannot start as configured (an LLM the trainer cannot reproduce, a checkpoint of another run...).</summary>
+public sealed class TrainingSetupException(string message) : Exception(message);
+
 /// <summary>Training stopped because the loss became NaN or infinite.</summary>
 public sealed class TrainingDivergedException(string message) : Exception(message);
