@@ -27,7 +27,7 @@ public sealed class TrainerTests(TrainingWorld world) : IClassFixture<TrainingWo
     [Fact]
     public async Task A_projector_trained_through_the_frozen_llm_is_answered_correctly_by_llama_cpp()
     {
-        string output = world.Temp.Sub("adapter-memorize");
+        string output = world.Sub("adapter-memorize");
         using VisionEncoder encoder = world.LoadEncoder();
         using LanguageModel llm = world.LoadLlm();
         TrainingResult result = await Trainer.RunAsync(new TrainingInputs

@@ -10,7 +10,9 @@ namespace WebSsl.Training.Tests.Training;
 
 /// <summary>
 /// A complete, tiny world for training: a Web-DINO-shaped encoder and a llama GGUF generated in their real layouts,
-/// images that differ visibly, and a LLaVA JSON whose answers are single known tokens.
+/// images that differ visibly, and a LLaVA JSON whose answers are single known tokens. The LLM has small token
+/// embeddings and a confident output layer, like a trained model, so that image tokens can steer it.
+/// (Also compiled into the CLI tests, which train through the webssl command.)
 /// </summary>
 public sealed class TrainingWorld : IDisposable
 {
@@ -18,11 +20,11 @@ public sealed class TrainingWorld : IDisposable
 
     public TrainingWorld()
     {
-        EncoderDirectory = Temp.Sub("encoder");
+        EncoderDirectory = Sub("encoder");
         CheckpointGenerator.Write(EncoderDirectory, CheckpointGenerator.Dino(32, 2, 4, 42, swiglu: true), new GeneratorOptions { Seed = 5 });
-        LlmPath = Temp.File("llm.gguf");
+        LlmPath = File("llm.gguf");
         TinyLlamaBuilder.WriteRandom(LlmPath, LlamaShape.Get("tiny") with { TokenEmbeddingStd = 0.02, OutputWeightStd = 0.5 }, seed: 21);
-        ImageDirectory = Temp.Sub("images");
+        ImageDirectory = Sub("images");
         var records = new JsonArray();
         for (int i = 0; i < Answers.Length; i++)
         {
@@ -49,11 +51,11 @@ public sealed class TrainingWorld : IDisposable
                     new JsonObject { ["from"] = "gpt", ["value"] = Answers[i] }),
             });
         }
-        DataFile = Temp.File("train.json");
-        File.WriteAllText(DataFile, records.ToJsonString());
+        DataFile = File("train.json");
+        System.IO.File.WriteAllText(DataFile, records.ToJsonString());
     }
 
-    public TempDirectory Temp { get; } = new();
+    public string Root { get; } = Directory.CreateTempSubdirectory("webssl-training-world-").FullName;
     public string EncoderDirectory { get; }
     public string LlmPath { get; }
     public string ImageDirectory { get; }
@@ -63,5 +65,18 @@ public sealed class TrainingWorld : IDisposable
 
     public LanguageModel LoadLlm() => LanguageModel.Load(LlmPath);
 
-    public void Dispose() => Temp.Dispose();
+    public string File(string name) => Path.Combine(Root, name);
+
+    public string Sub(string name) => Directory.CreateDirectory(Path.Combine(Root, name)).FullName;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
 }

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using WebSsl.Training.Tests.Training;
+
+namespace WebSsl.Assistant.Cli.Tests;
+
+/// <summary><c>webssl train</c> as a user runs it, including being killed and started again.</summary>
+public sealed class TrainCommandTests(TrainingWorld world) : IClassFixture<TrainingWorld>
+{
+    private string[] TrainArgs(string output, int steps) =>
+    [
+        "train", "--data", world.DataFile, "--images", world.ImageDirectory, "--encoder", world.EncoderDirectory, "--llm", world.LlmPath,
+        "--out", output, "--max-steps", steps.ToString(System.Globalization.CultureInfo.InvariantCulture), "--batch-size", "8", "--lr", "5e-3",
+        "--checkpoint-every", "25", "--validate-every", "100000",
+    ];
+
+    [Fact]
+    public async Task Killed_with_SIGKILL_and_started_again_it_resumes_onto_the_same_loss_curve()
+    {
+        const int Steps = 400;
+        string uninterrupted = world.Sub("uninterrupted"), interrupted = world.Sub("interrupted");
+        CliRun straight = await CliRun.Webssl(TrainArgs(uninterrupted, Steps));
+        Assert.True(straight.ExitCode == 0, straight.Error);
+
+        using (Process first = StartWebssl(TrainArgs(interrupted, Steps)))
+        {
+            string log = Path.Combine(interrupted, "train-log.jsonl");
+            var watch = Stopwatch.StartNew();
+            while (LastStep(log) < 140 && !first.HasExited && watch.Elapsed < TimeSpan.FromMinutes(3))
+            {
+                await Task.Delay(10);
+            }
+            Assert.False(first.HasExited, "the run finished before it could be killed");
+            first.Kill(entireProcessTree: true); // SIGKILL: no cleanup runs
+            await first.WaitForExitAsync();
+        }
+        int killedAt = LastStep(Path.Combine(interrupted, "train-log.jsonl"));
+        Assert.InRange(killedAt, 140, Steps - 1);
+        Assert.DoesNotContain(Directory.GetDirectories(Path.Combine(interrupted, "checkpoints")), d => d.EndsWith(".partial", StringComparison.Ordinal) && File.Exists(Path.Combine(d, "state.json")));
+
+        CliRun resumed = await CliRun.Webssl(TrainArgs(interrupted, Steps));
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+        Assert.Contains("resumed after step", resumed.Output);
+
+        double[] expected = Losses(uninterrupted), actual = Losses(interrupted);
+        Assert.Equal(Steps, expected.Length);
+        Assert.Equal(Steps, actual.Length);
+        for (int i = 0; i < Steps; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * Math.Max(1, Math.Abs(expected[i])), $"step {i + 1}: {expected[i]} vs {actual[i]}");
+        }
+    }
+
+    [Fact]
+    public async Task An_explicit_resume_without_a_checkpoint_is_refused()
+    {
+        CliRun run = await CliRun.Webssl([.. TrainArgs(world.Sub("nothing-yet"), 10), "--resume"]);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("holds no checkpoint", run.Error);
+    }
+
+    private static Process StartWebssl(string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "webssl.dll"));
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        Process process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static int LastStep(string log)
+    {
+        if (!File.Exists(log))
+        {
+            return 0;
+        }
+        try
+        {
+            using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream);
+            int last = 0;
+            while (reader.ReadLine() is { } line)
+            {
+                if (line.Contains("\"type\":\"train\"", StringComparison.Ordinal) && JsonNode.Parse(line)?["step"]?.GetValue<int>() is int step)
+                {
+                    last = step;
+                }
+            }
+            return last;
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException)
+        {
+            return 0;
+        }
+    }
+
+    private static double[] Losses(string output) =>
+        File.ReadLines(Path.Combine(output, "train-log.jsonl"))
+            .Select(l => JsonNode.Parse(l)!)
+            .Where(n => n["type"]!.GetValue<string>() == "train")
+            .Select(n => n["loss"]!.GetValue<double>())
+            .ToArray();
+}
