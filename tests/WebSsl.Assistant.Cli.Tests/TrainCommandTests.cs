@@ -59,6 +59,30 @@ public sealed class TrainCommandTests(TrainingWorld world) : IClassFixture<Train
         Assert.Contains("holds no checkpoint", run.Error);
     }
 
+    [Fact]
+    public async Task Check_llm_passes_a_float32_model_and_prints_the_difference()
+    {
+        CliRun run = await CliRun.Webssl("check-llm", "--llm", world.LlmPath);
+        Assert.Equal(0, run.ExitCode);
+        Assert.Matches(@"PASS: llama \(F32\), \d+ positions \(8 injected embeddings\): max \|logit difference\| [\d.]+E-0\d\d \(threshold 1E-003\)", run.Output);
+    }
+
+    [Fact]
+    public async Task Validate_data_lists_problems_by_line_and_strict_fails()
+    {
+        string data = world.File("with-problems.jsonl");
+        var good = JsonNode.Parse(File.ReadAllText(world.DataFile))!.AsArray()[0]!.ToJsonString();
+        File.WriteAllLines(data, [good, "{broken", good.Replace("chart-0.png", "missing.png", StringComparison.Ordinal)]);
+        CliRun lenient = await CliRun.Webssl("validate-data", "--data", data, "--images", world.ImageDirectory, "--llm", world.LlmPath, "--image-tokens", "9");
+        Assert.Equal(0, lenient.ExitCode);
+        Assert.Contains(":2: not valid JSON", lenient.Output);
+        Assert.Contains(":3 (chart-0): image missing.png not found", lenient.Output);
+        Assert.Contains("3 records: 1 usable, 2 with problems (training drops them", lenient.Output);
+        CliRun strict = await CliRun.Webssl("validate-data", "--data", data, "--images", world.ImageDirectory, "--strict");
+        Assert.Equal(2, strict.ExitCode);
+        Assert.Contains("not checked (no --llm)", strict.Output);
+    }
+
     private static Process StartWebssl(string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

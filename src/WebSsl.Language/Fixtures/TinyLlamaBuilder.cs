@@ -42,12 +42,13 @@ public sealed record LlamaShape
         ["tiny"] = new(),
         ["tiny-qwen2"] = new() { Architecture = "qwen2" },
         // Qwen2.5-0.5B-Instruct: 24 layers, 896 wide, 14 heads, 2 KV heads, FFN 4864, 151936 tokens, tied embeddings;
-        // stored Q8_0 like the GGUF most users run.
+        // stored Q8_0 like the GGUF most users run; small embeddings like a trained model's (with N(0, 1) embeddings
+        // llama.cpp's 8-bit activation rounding is amplified by the random layers beyond what any real model shows).
         ["qwen2.5-0.5b"] = new()
         {
             Architecture = "qwen2", EmbeddingLength = 896, BlockCount = 24, HeadCount = 14, HeadCountKv = 2, FeedForwardLength = 4864,
             ContextLength = 32768, RmsEpsilon = 1e-6f, RopeFreqBase = 1_000_000f, TiedEmbeddings = true, WeightType = GgmlType.Q8_0,
-            VocabularySize = 151_936,
+            VocabularySize = 151_936, TokenEmbeddingStd = 0.02,
         },
     };
 

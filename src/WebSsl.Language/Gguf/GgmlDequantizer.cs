@@ -18,9 +18,23 @@ public static unsafe partial class GgmlDequantizer
     public static float[] ReadFloat32(GgufFile file, string name)
     {
         GgufTensorInfo info = file.TensorsByName.TryGetValue(name, out var t) ? t : throw new GgufException(file.Path, $"no tensor '{name}'.");
+        var values = new float[info.ElementCount];
+        ReadFloat32(file, name, values);
+        return values;
+    }
+
+    /// <summary>Converts the tensor into <paramref name="destination"/> (e.g. a TorchSharp tensor's own memory: no second copy).</summary>
+    public static void ReadFloat32(GgufFile file, string name, Span<float> destination)
+    {
+        GgufTensorInfo info = file.TensorsByName.TryGetValue(name, out var t) ? t : throw new GgufException(file.Path, $"no tensor '{name}'.");
         if (info.Type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16)
         {
-            return file.ReadTensorFloat32(name);
+            file.ReadTensorFloat32(name, destination);
+            return;
+        }
+        if (destination.Length != info.ElementCount)
+        {
+            throw new ArgumentException($"tensor '{name}' has {info.ElementCount} elements, the destination {destination.Length}.");
         }
         EnsureResolver();
         nint traits = GetTypeTraits((int)info.Type);
@@ -45,14 +59,12 @@ public static unsafe partial class GgmlDequantizer
             stream.Position = file.DataStart + info.Offset;
             stream.ReadExactly(data);
         }
-        var values = new float[elements];
         var convert = (delegate* unmanaged[Cdecl]<void*, float*, long, void>)toFloat;
         fixed (byte* source = data)
-        fixed (float* target = values)
+        fixed (float* target = destination)
         {
             convert(source, target, elements);
         }
-        return values;
     }
 
     [LibraryImport(Library, EntryPoint = "ggml_get_type_traits")]

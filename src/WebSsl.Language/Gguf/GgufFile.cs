@@ -169,29 +169,42 @@ public sealed class GgufFile
     public float[] ReadTensorFloat32(string name)
     {
         GgufTensorInfo info = TensorsByName.TryGetValue(name, out var t) ? t : throw new GgufException(Path, $"no tensor '{name}'.");
-        byte[] bytes = ReadTensorBytes(name);
         var values = new float[info.ElementCount];
+        ReadTensorFloat32(name, values);
+        return values;
+    }
+
+    /// <summary>Converts a float tensor (F32, F16 or BF16) into <paramref name="destination"/> (exactly its element count).</summary>
+    public void ReadTensorFloat32(string name, Span<float> destination)
+    {
+        GgufTensorInfo info = TensorsByName.TryGetValue(name, out var t) ? t : throw new GgufException(Path, $"no tensor '{name}'.");
+        if (destination.Length != info.ElementCount)
+        {
+            throw new ArgumentException($"tensor '{name}' has {info.ElementCount} elements, the destination {destination.Length}.");
+        }
+        if (info.Type is not (GgmlType.F32 or GgmlType.F16 or GgmlType.BF16))
+        {
+            throw new GgufException(Path, $"tensor '{name}' is {info.Type}; only F32, F16 and BF16 are converted here (quantized types go through ggml).");
+        }
+        byte[] bytes = ReadTensorBytes(name);
         switch (info.Type)
         {
             case GgmlType.F32:
-                Buffer.BlockCopy(bytes, 0, values, 0, bytes.Length);
+                System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes).CopyTo(destination);
                 break;
             case GgmlType.F16:
-                for (int i = 0; i < values.Length; i++)
+                for (int i = 0; i < destination.Length; i++)
                 {
-                    values[i] = (float)BitConverter.UInt16BitsToHalf(BitConverter.ToUInt16(bytes, 2 * i));
-                }
-                break;
-            case GgmlType.BF16:
-                for (int i = 0; i < values.Length; i++)
-                {
-                    values[i] = BitConverter.Int32BitsToSingle(BitConverter.ToUInt16(bytes, 2 * i) << 16);
+                    destination[i] = (float)BitConverter.UInt16BitsToHalf(BitConverter.ToUInt16(bytes, 2 * i));
                 }
                 break;
             default:
-                throw new GgufException(Path, $"tensor '{name}' is {info.Type}; only F32, F16 and BF16 are converted here (quantized types go through ggml).");
+                for (int i = 0; i < destination.Length; i++)
+                {
+                    destination[i] = BitConverter.Int32BitsToSingle(BitConverter.ToUInt16(bytes, 2 * i) << 16);
+                }
+                break;
         }
-        return values;
     }
 
     private static string Describe(object value) => value switch

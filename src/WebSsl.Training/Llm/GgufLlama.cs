@@ -95,8 +95,16 @@ public sealed class GgufLlama : IDisposable
             {
                 // ggml's ne[] is fastest-varying first; a PyTorch-style shape is the reverse.
                 long[] shape = info.Dimensions.Reverse().ToArray();
-                float[] values = GgmlDequantizer.ReadFloat32(gguf, info.Name);
-                weights[info.Name] = tensor(values, shape).to(device).requires_grad_(false);
+                Tensor host = empty(shape, ScalarType.Float32);
+                // Dequantized straight into the tensor's memory: the float32 copy is the only one ever held.
+                GgmlDequantizer.ReadFloat32(gguf, info.Name, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(host.bytes));
+                if (device.type != DeviceType.CPU)
+                {
+                    Tensor moved = host.to(device);
+                    host.Dispose();
+                    host = moved;
+                }
+                weights[info.Name] = host.requires_grad_(false);
             }
             RequireShapes(gguf.Path, hyper, weights);
             return new GgufLlama(hyper, weights, device);
