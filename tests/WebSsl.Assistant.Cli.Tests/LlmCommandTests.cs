@@ -33,7 +33,7 @@ public sealed class LlmCommandTests : IDisposable
         Assert.Equal(0, code);
         string text = output.ToString();
         Assert.Contains("(0 cached)", text);
-        Assert.Matches(@"prompt \d+ \((2[0-9]|[3-9][0-9]) cached\)", text); // the second turn reuses the first
+        Assert.Matches(@"prompt \d+ \([1-9]\d* cached\)", text); // the second turn reuses the first
         Assert.Contains("(new conversation)", text);
     }
 

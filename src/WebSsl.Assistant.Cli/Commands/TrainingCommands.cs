@@ -24,7 +24,7 @@ internal static class TrainingCommands
         {
             using LanguageModel model = LanguageModel.Load(parse.GetValue(llm)!.FullName);
             using GgufLlama llama = GgufLlama.Load(model.Gguf);
-            LlmCheckReport report = await LlmCheck.RunAsync(model, llama, cancellationToken);
+            LlmCheckReport report = await LlmCheck.RunAsync(model, llama, cancellationToken: cancellationToken);
             await context.Output.WriteLineAsync($"{model.Path}");
             await context.Output.WriteLineAsync(report.ToString());
             return report.Passed ? 0 : CheckFailed;

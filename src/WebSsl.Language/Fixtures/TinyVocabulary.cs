@@ -87,8 +87,13 @@ public sealed class TinyVocabulary
         pieces.AddRange([".", ",", "?", "!", ":", "%", "$", "-", "(", ")", "'", "\""]);
         foreach (string word in Words)
         {
-            pieces.Add(SpaceMarker + word);
-            pieces.Add(word);
+            // SentencePiece merges adjacent pieces only into pieces that exist, so every prefix of a word is a piece too:
+            // "b" + "a" -> "ba", "ba" + "r" -> "bar". Without them words would never form and text would stay letters.
+            for (int length = 2; length <= word.Length; length++)
+            {
+                pieces.Add(word[..length]);
+                pieces.Add(SpaceMarker + word[..length]);
+            }
         }
         // SentencePiece scores are log-probabilities; llama.cpp merges the best-scoring pair first, so longer pieces get
         // higher scores and whole words win over letters.

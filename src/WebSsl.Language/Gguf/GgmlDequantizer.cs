@@ -9,11 +9,8 @@ namespace WebSsl.Language.Gguf;
 /// libggml-base that LLamaSharp ships), so the values are bit for bit those llama.cpp computes with. F32, F16 and BF16
 /// are converted here directly (exact); every quantized type goes through ggml.
 /// </summary>
-public static unsafe partial class GgmlDequantizer
+public static unsafe class GgmlDequantizer
 {
-    private const string Library = "ggml-base";
-    private static int _resolverInstalled;
-
     /// <summary>The tensor's values in memory order (fastest-varying dimension last), as float32.</summary>
     public static float[] ReadFloat32(GgufFile file, string name)
     {
@@ -36,13 +33,7 @@ public static unsafe partial class GgmlDequantizer
         {
             throw new ArgumentException($"tensor '{name}' has {info.ElementCount} elements, the destination {destination.Length}.");
         }
-        EnsureResolver();
-        nint traits = GetTypeTraits((int)info.Type);
-        // struct ggml_type_traits { const char* type_name; int64 blck_size; int64 blck_size_interleave; size_t type_size;
-        //                           bool is_quantized; ggml_to_float_t to_float; ggml_from_float_t from_float_ref; }
-        long blockSize = *(long*)(traits + 8);
-        long typeSize = *(long*)(traits + 24);
-        nint toFloat = *(nint*)(traits + 40);
+        var (blockSize, typeSize, toFloat, _) = GgmlNative.Traits(info.Type);
         if (toFloat == 0 || blockSize <= 0)
         {
             throw new GgufException(file.Path, $"tensor '{name}' has type {info.Type}, which ggml cannot convert to float.");
@@ -65,55 +56,5 @@ public static unsafe partial class GgmlDequantizer
         {
             convert(source, target, elements);
         }
-    }
-
-    [LibraryImport(Library, EntryPoint = "ggml_get_type_traits")]
-    private static partial nint GetTypeTraits(int type);
-
-    /// <summary>
-    /// A plain DllImport of ggml-base fails unless something loaded it already: resolve it to the same CPU-variant folder
-    /// LLamaSharp loads its natives from (the one with llama.cpp already mapped, or the best the CPU supports).
-    /// </summary>
-    private static void EnsureResolver()
-    {
-        if (Interlocked.Exchange(ref _resolverInstalled, 1) == 1)
-        {
-            return;
-        }
-        LlamaRuntime.EnsureInitialized();
-        NativeLibrary.SetDllImportResolver(typeof(GgmlDequantizer).Assembly, (name, assembly, path) =>
-        {
-            if (name != Library)
-            {
-                return 0;
-            }
-            string root = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native");
-            foreach (string variant in Variants())
-            {
-                string candidate = Path.Combine(root, variant, "libggml-base.so");
-                if (File.Exists(candidate) && NativeLibrary.TryLoad(candidate, out nint handle))
-                {
-                    return handle;
-                }
-            }
-            return NativeLibrary.TryLoad("libggml-base.so", assembly, path, out nint fallback) ? fallback : 0;
-        });
-    }
-
-    private static IEnumerable<string> Variants()
-    {
-        if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
-        {
-            yield return "avx512";
-        }
-        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)
-        {
-            yield return "avx2";
-        }
-        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
-        {
-            yield return "avx";
-        }
-        yield return "noavx";
     }
 }

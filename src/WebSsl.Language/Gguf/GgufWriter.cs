@@ -4,7 +4,8 @@ namespace WebSsl.Language.Gguf;
 
 /// <summary>
 /// Writes GGUF v3 files that llama.cpp loads: typed metadata (llama.cpp checks types strictly, e.g. u32 where u32 is
-/// expected) and F32/F16/BF16/Q8_0 tensors, aligned to <c>general.alignment</c>. Tensor data is produced on demand at write time,
+/// expected) and F32/F16/BF16/Q8_0 tensors (any other tabulated ggml type through ggml's own quantizer), aligned to
+/// <c>general.alignment</c>. Tensor data is produced on demand at write time,
 /// so a model larger than memory can be written; the file appears under its name only when complete.
 /// </summary>
 public sealed class GgufWriter
@@ -45,13 +46,13 @@ public sealed class GgufWriter
     /// </summary>
     public GgufWriter AddTensor(string name, long[] dimensions, GgmlType type, Func<ReadOnlyMemory<float>> data)
     {
-        if (type is not (GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0))
+        if (GgmlTypes.Layout(type) is not var (block, _))
         {
-            throw new ArgumentException($"tensor '{name}': this writer stores F32, F16, BF16 or Q8_0, not {type}.");
+            throw new ArgumentException($"tensor '{name}': this writer does not know the layout of {type}.");
         }
-        if (type == GgmlType.Q8_0 && dimensions[0] % 32 != 0)
+        if (dimensions[0] % block != 0)
         {
-            throw new ArgumentException($"tensor '{name}': Q8_0 needs rows of a multiple of 32 values, not {dimensions[0]}.");
+            throw new ArgumentException($"tensor '{name}': {type} needs rows of a multiple of {block} values, not {dimensions[0]}.");
         }
         _tensors.Add((name, dimensions, type, data));
         return this;
@@ -199,6 +200,12 @@ public sealed class GgufWriter
         if (type == GgmlType.Q8_0)
         {
             WriteQ8_0(writer, values);
+            return;
+        }
+        if (type is not (GgmlType.F32 or GgmlType.F16 or GgmlType.BF16))
+        {
+            // Other quantized types (Q4_0, Q4_K, Q5_K, Q6_K ...) through ggml's own reference quantizer.
+            writer.Write(GgmlQuantizer.Quantize(type, values));
             return;
         }
         const int Chunk = 1 << 16;

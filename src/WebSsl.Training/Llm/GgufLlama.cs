@@ -37,6 +37,15 @@ public sealed record LlamaHyperparameters
         {
             throw new GgufException(gguf.Path, $"architecture '{arch}' has no TorchSharp implementation for training (supported: {string.Join(", ", Supported)}); it can still be served.");
         }
+        // Rope variants llama.cpp applies that this copy does not: refuse them by name rather than train on a different model.
+        if (gguf.Metadata.TryGetValue($"{arch}.rope.scaling.type", out object? scaling) && scaling is string type && type != "none")
+        {
+            throw new GgufException(gguf.Path, $"rope scaling '{type}' ({arch}.rope.scaling.type) is not implemented in the training copy.");
+        }
+        if (gguf.TensorsByName.ContainsKey("rope_freqs.weight"))
+        {
+            throw new GgufException(gguf.Path, "per-dimension rope frequency factors (rope_freqs.weight, Llama 3.1 style) are not implemented in the training copy.");
+        }
         int embedding = (int)gguf.GetUInt32($"{arch}.embedding_length");
         int heads = (int)gguf.GetUInt32($"{arch}.attention.head_count");
         return new LlamaHyperparameters

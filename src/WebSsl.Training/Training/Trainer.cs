@@ -103,7 +103,7 @@ public static class Trainer
         // ---- the frozen LLM, checked against llama.cpp before any training
         progress?.Report(new TrainingProgress(0, totalSteps, 0, double.NaN, 0, 0, TimeSpan.Zero, TimeSpan.Zero, "checking the LLM against llama.cpp"));
         using GgufLlama llama = GgufLlama.Load(llm.Gguf);
-        LlmCheckReport check = await LlmCheck.RunAsync(llm, llama, cancellationToken);
+        LlmCheckReport check = await LlmCheck.RunAsync(llm, llama, options.LlmCheck, cancellationToken);
         if (!check.Passed)
         {
             throw new TrainingSetupException($"{llm.Path}: the training copy of this LLM does not reproduce llama.cpp, so a projector trained on it would not work when served: {check}");
@@ -242,7 +242,7 @@ public static class Trainer
             if (epoch != permutationEpoch)
             {
                 permutation = Enumerable.Range(0, train.Count).ToArray();
-                new Random(HashCode.Combine(options.Seed, epoch)).Shuffle(permutation);
+                new Random(unchecked(options.Seed * 1_000_003 + (int)epoch)).Shuffle(permutation); // not HashCode.Combine: randomized per process
                 permutationEpoch = epoch;
             }
             batch.Add(train[permutation![(int)(sample % train.Count)]]);

@@ -46,6 +46,9 @@ public sealed record TrainingOptions
     /// <summary>Fail on any bad record instead of dropping it.</summary>
     public bool Strict { get; init; }
 
+    /// <summary>How closely the training copy of the LLM must match llama.cpp; null = the default for its weight types.</summary>
+    public Llm.LlmCheckCriterion? LlmCheck { get; init; }
+
     /// <summary>Continue from the newest checkpoint in the output folder when there is one.</summary>
     public bool Resume { get; init; } = true;
 

@@ -19,7 +19,7 @@ public sealed class LlmCheckTests : IDisposable
     {
         LlmCheckReport report = await Check(LlamaShape.Get(shape) with { WeightType = type, TiedEmbeddings = tied });
         Assert.True(report.Passed, report.ToString());
-        Assert.Equal(1e-3, report.Threshold);
+        Assert.Equal(new LlmCheckCriterion(1e-3, Relative: false), report.Criterion);
         Assert.Equal(8, report.ImagePositions);
     }
 
@@ -30,6 +30,32 @@ public sealed class LlmCheckTests : IDisposable
     {
         LlmCheckReport report = await Check(LlamaShape.Get("tiny-qwen2") with { WeightType = type });
         Assert.True(report.Passed, report.ToString());
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
+    [InlineData(GgmlType.Q6_K)]
+    [InlineData(GgmlType.BF16)]
+    public async Task Weights_quantized_by_ggml_are_dequantized_by_ggml_and_agree(GgmlType type)
+    {
+        // K-quants need rows of 256 values: a 256-wide model with small, trained-like embeddings.
+        LlmCheckReport report = await Check(LlamaShape.Get("tiny") with
+        {
+            EmbeddingLength = 256, HeadCount = 4, HeadCountKv = 2, FeedForwardLength = 512, WeightType = type, TokenEmbeddingStd = 0.02, OutputWeightStd = 0.2,
+        });
+        Assert.True(report.Passed, report.ToString());
+        Assert.Contains(type.ToString(), report.WeightTypes);
+    }
+
+    [Fact]
+    public void Rope_variants_the_copy_does_not_implement_are_refused_by_name()
+    {
+        string path = _temp.File("scaled.gguf");
+        TinyLlamaBuilder.Build(LlamaShape.Get("tiny"), new Random(1), null).Add("llama.rope.scaling.type", "linear").Add("llama.rope.scaling.factor", 4f).Write(path);
+        var error = Assert.Throws<GgufException>(() => GgufLlama.Load(GgufFile.Open(path)));
+        Assert.Contains("rope scaling 'linear'", error.Message);
     }
 
     [Fact]

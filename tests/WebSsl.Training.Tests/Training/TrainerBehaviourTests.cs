@@ -74,3 +74,48 @@ public sealed class TrainerBehaviourTests(TrainingWorld world) : IClassFixture<T
         Assert.Equal(0, fresh.ResumedFromStep);
     }
 }
+
+public sealed class TrainerSetupTests(TrainingWorld world) : IClassFixture<TrainingWorld>
+{
+    [Fact]
+    public async Task Gradient_accumulation_of_two_half_batches_equals_one_full_batch()
+    {
+        using VisionEncoder encoder = world.LoadEncoder();
+        using LanguageModel llm = world.LoadLlm();
+        async Task<double[]> Losses(int batch, int accumulation)
+        {
+            string output = world.Sub($"accumulate-{batch}x{accumulation}");
+            await Trainer.RunAsync(new TrainingInputs { DataFile = world.DataFile, ImageDirectory = world.ImageDirectory, OutputDirectory = output, Encoder = encoder, Llm = llm },
+                new TrainingOptions { MaxSteps = 5, BatchSize = batch, GradientAccumulation = accumulation, CheckpointEvery = 100, ValidateEvery = 100, WarmupRatio = 0 });
+            return File.ReadLines(Path.Combine(output, "train-log.jsonl")).Select(l => JsonNode.Parse(l)!).Where(n => n["type"]!.GetValue<string>() == "train")
+                .Select(n => n["loss"]!.GetValue<double>()).ToArray();
+        }
+        double[] whole = await Losses(8, 1), halves = await Losses(4, 2);
+        Assert.Equal(5, whole.Length);
+        for (int i = 0; i < whole.Length; i++)
+        {
+            Assert.Equal(whole[i], halves[i], 4);
+        }
+    }
+
+    [Fact]
+    public async Task An_llm_that_fails_the_check_is_refused_with_the_check_report()
+    {
+        // A Q8_0 model differs from its float32 copy by llama.cpp's 8-bit activation rounding; demanding float32-level
+        // agreement (absolute 1e-6) must make training refuse it rather than train against a different computation.
+        string path = world.File("quantized.gguf");
+        WebSsl.Language.Fixtures.TinyLlamaBuilder.WriteRandom(path, WebSsl.Language.Fixtures.LlamaShape.Get("tiny") with
+        {
+            WeightType = WebSsl.Language.Gguf.GgmlType.Q8_0, TokenEmbeddingStd = 0.02, OutputWeightStd = 0.5,
+        });
+        using VisionEncoder encoder = world.LoadEncoder();
+        using LanguageModel llm = LanguageModel.Load(path);
+        string output = world.Sub("refused");
+        var error = await Assert.ThrowsAsync<TrainingSetupException>(() => Trainer.RunAsync(
+            new TrainingInputs { DataFile = world.DataFile, ImageDirectory = world.ImageDirectory, OutputDirectory = output, Encoder = encoder, Llm = llm },
+            new TrainingOptions { MaxSteps = 2, LlmCheck = new WebSsl.Training.Llm.LlmCheckCriterion(1e-6, Relative: false) }));
+        Assert.Contains("does not reproduce llama.cpp", error.Message);
+        Assert.Contains("FAIL: llama (Q8_0)", error.Message);
+        Assert.False(File.Exists(Path.Combine(output, "adapter.json")));
+    }
+}
