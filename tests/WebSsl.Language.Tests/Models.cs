@@ -4,30 +4,6 @@ using WebSsl.Language.Prompting;
 
 namespace WebSsl.Language.Tests;
 
-/// <summary>A fresh folder under the system temp folder, deleted on dispose.</summary>
-public sealed class TempDirectory : IDisposable
-{
-    public TempDirectory()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "webssl-language-tests", Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-}
 
 /// <summary>Generated GGUF models shared by a test class: a random llama, and helpers for successor models.</summary>
 public sealed class TinyModels : IDisposable
