@@ -43,6 +43,25 @@ public sealed class ImageEmbedder
     /// <summary>Image tokens each image becomes.</summary>
     public int TokensPerImage => Adapter.Projector.OutputTokens(Adapter.Manifest.Encoder.TokenGrid * Adapter.Manifest.Encoder.TokenGrid + (Features.KeepCls ? 1 : 0));
 
+    /// <summary>
+    /// Preprocessing for one request: the adapter's own unless the caller chooses another mode, or another resolution —
+    /// which only an adapter with a token grid accepts (its projector brings every resolution to the trained token count).
+    /// </summary>
+    public PreprocessOptions OptionsFor(PreprocessMode? mode = null, int? resolution = null, ImageEnhancement enhancement = ImageEnhancement.None)
+    {
+        if (resolution is int r && r != Preprocess.Resolution)
+        {
+            if (Adapter.Projector.Config.TokenGrid is null)
+            {
+                throw new ArgumentException(
+                    $"this adapter was trained at {Preprocess.Resolution}px without a token grid; another resolution would change the number of image tokens the LLM sees. " +
+                    "Train with --token-grid to allow it.");
+            }
+            _ = Encoder.Preprocessor.OutputSize(new PreprocessOptions { Resolution = r }); // a multiple of the patch size
+        }
+        return Preprocess with { Mode = mode ?? Preprocess.Mode, Resolution = resolution ?? Preprocess.Resolution, Enhancement = enhancement };
+    }
+
     public ImageEmbedding Embed(Image<Rgb24> image, CancellationToken cancellationToken = default)
     {
         using Tensor pixels = Encoder.Preprocessor.ToPixelValues(image, Preprocess);

@@ -1,0 +1,172 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.AI;
+using WebSsl.Language.Engine;
+using WebSsl.Multimodal.Assistant;
+
+namespace WebSsl.Assistant.SemanticKernel;
+
+/// <summary>
+/// WebSsl.Assistant as a Microsoft.Extensions.AI <see cref="IChatClient"/>: messages may carry images as
+/// <see cref="DataContent"/> (image/*) or <see cref="UriContent"/> (file: URIs); <see cref="ChatOptions"/> map to
+/// sampling (temperature, top-p, top-k, max tokens, stop sequences, seed) and usage is reported. The task comes from
+/// <c>ChatOptions.AdditionalProperties["task"]</c> (general, ocr, chart, document). Calls with the same
+/// <see cref="ChatOptions.ConversationId"/> share one session, so follow-ups reuse its KV cache. Through Semantic Kernel's
+/// bridge (<c>AsChatCompletionService()</c>) it is also an IChatCompletionService taking ChatHistory with ImageContent.
+/// </summary>
+public sealed class WebSslChatClient(AssistantHost host) : IChatClient
+{
+    private const int RememberedAnswers = 256;
+    private readonly ConcurrentDictionary<string, Lazy<Task<SessionHolder>>> _conversations = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IReadOnlyList<int>> _answerTokens = new(StringComparer.Ordinal);
+
+    public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var updates = new List<ChatResponseUpdate>();
+        await foreach (ChatResponseUpdate update in GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
+        {
+            updates.Add(update);
+        }
+        return updates.ToChatResponse();
+    }
+
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        VisionAssistant assistant = await host.GetAsync(cancellationToken).ConfigureAwait(false);
+        List<AssistantMessage> conversation = messages.Select(ToAssistantMessage).ToList();
+        AssistantTask task = options?.AdditionalProperties?.TryGetValue("task", out object? t) == true && t is not null
+            ? AssistantTasks.Parse(t.ToString()!)
+            : AssistantTask.General;
+        var request = new AssistantRequest { Sampling = Sampling(options) };
+        string responseId = Guid.NewGuid().ToString("N");
+        string modelId = assistant.Description;
+
+        SessionHolder holder = options?.ConversationId is { Length: > 0 } id
+            ? await _conversations.GetOrAdd(id, _ => new Lazy<Task<SessionHolder>>(() => Task.FromResult(new SessionHolder(assistant.Engine.CreateSession())))).Value.ConfigureAwait(false)
+            : new SessionHolder(assistant.Engine.CreateSession(), disposeAfterUse: true);
+        await holder.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await foreach (AssistantEvent e in assistant.ChatAsync(holder.Session, conversation, task, request, cancellationToken).ConfigureAwait(false))
+            {
+                switch (e)
+                {
+                    case TextDelta delta:
+                        yield return new ChatResponseUpdate(ChatRole.Assistant, delta.Text) { ResponseId = responseId, ModelId = modelId, ConversationId = options?.ConversationId };
+                        break;
+                    case AnswerCompleted done:
+                        Remember(done.Answer);
+                        yield return new ChatResponseUpdate
+                        {
+                            Role = ChatRole.Assistant,
+                            ResponseId = responseId,
+                            ModelId = modelId,
+                            ConversationId = options?.ConversationId,
+                            FinishReason = done.Answer.FinishReason is FinishReason.Length or FinishReason.ContextFull ? ChatFinishReason.Length : ChatFinishReason.Stop,
+                            Contents = [new UsageContent(Usage(done.Answer))],
+                        };
+                        break;
+                }
+            }
+        }
+        finally
+        {
+            holder.Lock.Release();
+            if (holder.DisposeAfterUse)
+            {
+                holder.Session.Dispose();
+            }
+        }
+    }
+
+    public object? GetService(Type serviceType, object? serviceKey = null) =>
+        serviceKey is not null ? null
+        : serviceType == typeof(ChatClientMetadata) ? new ChatClientMetadata("webssl", null, host.Options.LlmPath)
+        : serviceType.IsInstanceOfType(this) ? this
+        : null;
+
+    private AssistantMessage ToAssistantMessage(ChatMessage message)
+    {
+        ChatRoleKind role = message.Role == ChatRole.System ? ChatRoleKind.System
+            : message.Role == ChatRole.Assistant ? ChatRoleKind.Assistant
+            : message.Role == ChatRole.User ? ChatRoleKind.User
+            : throw new ArgumentException($"messages with role '{message.Role}' are not supported (system, user, assistant).");
+        var images = new List<AssistantImage>();
+        foreach (AIContent content in message.Contents)
+        {
+            switch (content)
+            {
+                case DataContent data when data.HasTopLevelMediaType("image"):
+                    images.Add(new AssistantImage(data.Data, data.Name ?? $"image {images.Count + 1} ({data.MediaType})"));
+                    break;
+                case DataContent data:
+                    throw new ArgumentException($"content of type '{data.MediaType}' is not supported; send images (image/*) or text.");
+                case UriContent uri when uri.Uri.IsFile:
+                    images.Add(AssistantImage.FromFile(uri.Uri.LocalPath));
+                    break;
+                case UriContent uri:
+                    throw new ArgumentException($"image URI '{uri.Uri}' is not a local file; download it and send the bytes (DataContent).");
+            }
+        }
+        string text = message.Text;
+        IReadOnlyList<int>? tokens = role == ChatRoleKind.Assistant && _answerTokens.TryGetValue(text, out var known) ? known : null;
+        return new AssistantMessage(role, text) { Images = images, Tokens = tokens };
+    }
+
+    /// <summary>The tokens of recent answers, so a client that sends them back replays the KV cache exactly.</summary>
+    private void Remember(AssistantAnswer answer)
+    {
+        if (_answerTokens.Count >= RememberedAnswers)
+        {
+            _answerTokens.Clear();
+        }
+        _answerTokens[answer.Text] = answer.Tokens;
+    }
+
+    private static SamplingOptions Sampling(ChatOptions? options)
+    {
+        var sampling = new SamplingOptions { Temperature = 0.2f, MaxTokens = 512 };
+        if (options is null)
+        {
+            return sampling;
+        }
+        return sampling with
+        {
+            Temperature = options.Temperature ?? sampling.Temperature,
+            TopP = options.TopP ?? sampling.TopP,
+            TopK = options.TopK ?? sampling.TopK,
+            MaxTokens = options.MaxOutputTokens ?? sampling.MaxTokens,
+            Stop = options.StopSequences?.ToList() ?? [],
+            Seed = options.Seed is long seed ? unchecked((uint)seed) : null,
+        };
+    }
+
+    private static UsageDetails Usage(AssistantAnswer answer) => new()
+    {
+        InputTokenCount = answer.Metrics.PromptTokens,
+        OutputTokenCount = answer.Metrics.GeneratedTokens,
+        TotalTokenCount = answer.Metrics.PromptTokens + answer.Metrics.GeneratedTokens,
+        AdditionalCounts = new AdditionalPropertiesDictionary<long>
+        {
+            ["image_tokens"] = answer.Metrics.ImageTokens,
+            ["cached_prompt_tokens"] = answer.Metrics.CachedPromptTokens,
+        },
+    };
+
+    public void Dispose()
+    {
+        foreach (var conversation in _conversations.Values.Where(c => c.IsValueCreated && c.Value.IsCompletedSuccessfully))
+        {
+            conversation.Value.Result.Session.Dispose();
+        }
+        _conversations.Clear();
+    }
+
+    private sealed class SessionHolder(ChatSession session, bool disposeAfterUse = false)
+    {
+        public ChatSession Session { get; } = session;
+        public bool DisposeAfterUse { get; } = disposeAfterUse;
+        public SemaphoreSlim Lock { get; } = new(1, 1);
+    }
+}

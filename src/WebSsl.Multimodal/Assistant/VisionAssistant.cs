@@ -1,0 +1,267 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using WebSsl.Language;
+using WebSsl.Language.Engine;
+using WebSsl.Language.Prompting;
+using WebSsl.Multimodal.Adapters;
+using WebSsl.Vision;
+using WebSsl.Vision.Images;
+using static TorchSharp.torch;
+
+namespace WebSsl.Multimodal.Assistant;
+
+/// <summary>
+/// The assistant everyone uses (CLI, server, Semantic Kernel): a Web-SSL encoder, an adapter and a local LLM, checked
+/// against each other when loaded. Questions carry zero or more images; each image is decoded within limits, encoded
+/// (batched with images arriving at the same time), projected, and cached by content; answers stream.
+/// </summary>
+public sealed class VisionAssistant : IAsyncDisposable
+{
+    private readonly EncoderBatcher _batcher;
+    private readonly PromptBuilder _prompts;
+    private readonly string _adapterKey;
+
+    private VisionAssistant(AssistantOptions options, VisionEncoder encoder, LanguageModel llm, Adapter adapter, LanguageEngine engine, ITaskPrompts taskPrompts)
+    {
+        Options = options;
+        Encoder = encoder;
+        Llm = llm;
+        Adapter = adapter;
+        Engine = engine;
+        TaskPrompts = taskPrompts;
+        Embedder = new ImageEmbedder(encoder, adapter);
+        _batcher = new EncoderBatcher(encoder, Embedder.Features, options.EncoderParallelism, options.EncoderBatchWindow, options.MaxEncoderBatch);
+        _prompts = new PromptBuilder(ChatTemplate.For(llm, adapter.Manifest.Prompt.Template == "gguf" ? null : adapter.Manifest.Prompt.Template), llm);
+        Cache = new EmbeddingCache(options.EmbeddingCacheBytes);
+        _adapterKey = $"{adapter.Directory}|{adapter.Manifest.Encoder.ConfigHash}|{adapter.Manifest.Llm.TokenListHash}";
+    }
+
+    public AssistantOptions Options { get; }
+    public VisionEncoder Encoder { get; }
+    public LanguageModel Llm { get; }
+    public Adapter Adapter { get; }
+    public LanguageEngine Engine { get; }
+    public ImageEmbedder Embedder { get; }
+    public ITaskPrompts TaskPrompts { get; }
+    public EmbeddingCache Cache { get; }
+
+    /// <summary>Encoder forward passes so far (several images may share one).</summary>
+    public long EncoderPasses => _batcher.Passes;
+
+    /// <summary>Images the encoder has processed so far (cache hits not counted).</summary>
+    public long EncodedImages => _batcher.Images;
+
+    /// <summary>A short description for UIs and logs.</summary>
+    public string Description => $"{Encoder.Name} + {Llm.Name} via {Path.GetFileName(Adapter.Directory)} ({Adapter.Manifest.Projector.Type})";
+
+    /// <summary>Loads the three parts and checks that the adapter was trained for this encoder and this LLM.</summary>
+    public static Task<VisionAssistant> LoadAsync(AssistantOptions options, ITaskPrompts? taskPrompts = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() =>
+        {
+            VisionEncoder encoder = VisionEncoder.Load(options.EncoderPath, new VisionEncoderOptions { Device = options.Device, Threads = options.Threads }, cancellationToken);
+            LanguageModel? llm = null;
+            Adapter? adapter = null;
+            try
+            {
+                llm = LanguageModel.Load(options.LlmPath, new LanguageModelOptions { GpuLayers = options.GpuLayers });
+                adapter = Adapter.Load(options.AdapterPath, llm: Identities.Of(llm));
+                var engine = LanguageEngine.Create(llm, options.Engine with { Threads = options.Engine.Threads ?? options.Threads });
+                try
+                {
+                    return new VisionAssistant(options, encoder, llm, adapter, engine, taskPrompts ?? PlainTaskPrompts.Instance);
+                }
+                catch
+                {
+                    engine.Dispose();
+                    throw;
+                }
+            }
+            catch
+            {
+                adapter?.Dispose();
+                llm?.Dispose();
+                encoder.Dispose();
+                throw;
+            }
+        }, cancellationToken);
+
+    /// <summary>A new conversation; its KV cache is kept between its questions.</summary>
+    public AssistantSession CreateSession(AssistantTask task = AssistantTask.General) => new(this, task);
+
+    /// <summary>The embedding of one image (from the cache, or encoded in a batch with others), and what was done to it.</summary>
+    internal async Task<(ImageEmbedding Embedding, ImageReport Report)> EmbedAsync(AssistantImage image, int index, PreprocessOptions preprocess,
+        CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        ReadOnlySpan<byte> bytes = image.Bytes.Span;
+        ImageHeader header = ImageLoader.Inspect(bytes, image.Name, Options.ImageLimits);
+        int resolution = preprocess.Resolution ?? Embedder.Preprocess.Resolution ?? Adapter.Manifest.Encoder.Resolution;
+        string key = Convert.ToHexStringLower(SHA256.HashData(bytes)) + $"|{preprocess.Mode}|{resolution}|{preprocess.Enhancement}|{_adapterKey}";
+        ImageReport Report(ImageEmbedding embedding, bool cached) => new(index, image.Name, header.Width, header.Height, resolution,
+            preprocess.Mode.ToString().ToLowerInvariant(), embedding.Tokens, clock.Elapsed.TotalMilliseconds, cached);
+        if (Cache.TryGet(key, out ImageEmbedding hit))
+        {
+            return (hit, Report(hit, cached: true));
+        }
+        Tensor pixels;
+        using (Image<Rgb24> decoded = ImageLoader.Load(bytes, image.Name, Options.ImageLimits))
+        {
+            pixels = Encoder.Preprocessor.ToPixelValues(decoded, preprocess);
+        }
+        using (pixels)
+        using (Tensor features = await _batcher.EncodeAsync(pixels, cancellationToken).ConfigureAwait(false))
+        {
+            ImageEmbedding embedding = Embedder.Project(features);
+            Cache.Add(key, embedding);
+            return (embedding, Report(embedding, cached: false));
+        }
+    }
+
+    internal PromptBuilder Prompts => _prompts;
+
+    /// <summary>
+    /// Answers the last user message of <paramref name="messages"/> in <paramref name="session"/>. Earlier messages (and
+    /// their images, from the cache) are replayed; the engine decodes only what its cache of the session does not hold.
+    /// The task's prompt phrases the last question and supplies a system prompt when the messages have none.
+    /// </summary>
+    public async IAsyncEnumerable<AssistantEvent> ChatAsync(ChatSession session, IReadOnlyList<AssistantMessage> messages, AssistantTask task,
+        AssistantRequest? request = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        request ??= new AssistantRequest();
+        if (messages.Count == 0 || messages[^1].Role != ChatRoleKind.User)
+        {
+            throw new ArgumentException("the last message must be the user's question.");
+        }
+        AssistantMessage question = messages[^1];
+        if (question.Images.Count > Options.MaxImagesPerTurn)
+        {
+            throw new ArgumentException($"{question.Images.Count} images in one question; at most {Options.MaxImagesPerTurn} are allowed.");
+        }
+        if (question.Text.Trim().Length == 0 && question.Images.Count == 0)
+        {
+            throw new ArgumentException("the question is empty.");
+        }
+        PreprocessOptions preprocess = Embedder.OptionsFor(request.Preprocess, request.Resolution, request.Enhancement);
+
+        // Every image of the conversation at once (history images come from the cache), so new ones can share a batch.
+        var clock = Stopwatch.StartNew();
+        var jobs = messages.SelectMany((m, mi) => m.Images.Select((image, ii) => (Message: mi, Image: image, Index: ii))).ToList();
+        var embedded = await Task.WhenAll(jobs.Select(j => EmbedAsync(j.Image, j.Index, preprocess, cancellationToken))).ConfigureAwait(false);
+        double encodeMilliseconds = clock.Elapsed.TotalMilliseconds;
+        var reports = new List<ImageReport>();
+        for (int i = 0; i < jobs.Count; i++)
+        {
+            if (jobs[i].Message == messages.Count - 1)
+            {
+                reports.Add(embedded[i].Report);
+                yield return new ImageProcessed(embedded[i].Report);
+            }
+        }
+
+        TaskPrompt rendered = await TaskPrompts.RenderAsync(task, question.Text, cancellationToken).ConfigureAwait(false);
+        if (task == AssistantTask.General && Adapter.Manifest.Prompt.System is { Length: > 0 } trained)
+        {
+            // General questions are asked exactly as the adapter was trained: with its system prompt.
+            rendered = rendered with { System = trained };
+        }
+        var turns = new List<ChatTurn>();
+        if (messages[0].Role != ChatRoleKind.System && rendered.System is { Length: > 0 } system)
+        {
+            turns.Add(ChatTurn.System(system));
+        }
+        for (int m = 0; m < messages.Count; m++)
+        {
+            AssistantMessage message = messages[m];
+            var images = jobs.Select((j, i) => (j, i)).Where(x => x.j.Message == m).Select(x => embedded[x.i].Embedding).ToArray();
+            turns.Add(message.Role switch
+            {
+                ChatRoleKind.System => ChatTurn.System(message.Text),
+                ChatRoleKind.Assistant => ChatTurn.Assistant(message.Text, message.Tokens),
+                _ => new ChatTurn(ChatRole.User, m == messages.Count - 1 ? rendered.User : message.Text) { Images = images },
+            });
+        }
+
+        Prompt prompt = _prompts.Build(turns);
+        SamplingOptions sampling = request.Sampling ?? new SamplingOptions { Temperature = 0.2f, MaxTokens = 512 };
+        await foreach (GenerationChunk chunk in Engine.GenerateAsync(session, prompt, sampling, cancellationToken).ConfigureAwait(false))
+        {
+            if (chunk.Text.Length > 0)
+            {
+                yield return new TextDelta(chunk.Text);
+            }
+            if (chunk.Final is { } result)
+            {
+                GenerationUsage u = result.Usage;
+                var metrics = new AnswerMetrics(encodeMilliseconds, u.PrefillTime.TotalMilliseconds, encodeMilliseconds + u.FirstTokenLatency.TotalMilliseconds,
+                    u.TokensPerSecond, u.PromptTokens, u.ImageTokens, u.CachedPromptTokens, u.GeneratedTokens);
+                yield return new AnswerCompleted(new AssistantAnswer(result.Text, result.FinishReason, metrics, reports) { Tokens = result.Tokens });
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _batcher.DisposeAsync().ConfigureAwait(false);
+        Engine.Dispose();
+        Adapter.Dispose();
+        Llm.Dispose();
+        Encoder.Dispose();
+    }
+}
+
+/// <summary>
+/// A conversation with the assistant. Messages (and the tokens of each answer) are kept, so every follow-up decodes only
+/// what is new. One question at a time.
+/// </summary>
+public sealed class AssistantSession : IDisposable
+{
+    private readonly VisionAssistant _assistant;
+    private readonly List<AssistantMessage> _messages = [];
+
+    internal AssistantSession(VisionAssistant assistant, AssistantTask task)
+    {
+        _assistant = assistant;
+        Task = task;
+        Session = assistant.Engine.CreateSession();
+    }
+
+    /// <summary>The task of the conversation (its prompts); a question may name another one.</summary>
+    public AssistantTask Task { get; }
+
+    public ChatSession Session { get; }
+
+    public IReadOnlyList<AssistantMessage> Messages => _messages;
+
+    /// <summary>Streams: one <see cref="ImageProcessed"/> per image, <see cref="TextDelta"/> pieces, then <see cref="AnswerCompleted"/>.</summary>
+    public async IAsyncEnumerable<AssistantEvent> AskAsync(AssistantQuestion question, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var asked = new AssistantMessage(ChatRoleKind.User, question.Text) { Images = question.Images };
+        var request = new AssistantRequest { Sampling = question.Sampling, Preprocess = question.Preprocess, Resolution = question.Resolution, Enhancement = question.Enhancement };
+        await foreach (AssistantEvent e in _assistant.ChatAsync(Session, [.. _messages, asked], question.Task ?? Task, request, cancellationToken).ConfigureAwait(false))
+        {
+            if (e is AnswerCompleted done)
+            {
+                _messages.Add(asked);
+                _messages.Add(new AssistantMessage(ChatRoleKind.Assistant, done.Answer.Text) { Tokens = done.Answer.Tokens });
+            }
+            yield return e;
+        }
+    }
+
+    /// <summary>Asks and waits for the whole answer.</summary>
+    public async Task<AssistantAnswer> AnswerAsync(AssistantQuestion question, CancellationToken cancellationToken = default)
+    {
+        AssistantAnswer? answer = null;
+        await foreach (AssistantEvent e in AskAsync(question, cancellationToken).ConfigureAwait(false))
+        {
+            answer = (e as AnswerCompleted)?.Answer ?? answer;
+        }
+        return answer ?? throw new InvalidOperationException("the answer stream ended without an answer.");
+    }
+
+    public void Dispose() => Session.Dispose();
+}
