@@ -79,11 +79,9 @@ public sealed class SemanticKernelTaskPrompts : ITaskPrompts
 
     public async ValueTask<TaskPrompt> RenderAsync(AssistantTask task, string question, CancellationToken cancellationToken = default)
     {
-        var arguments = new KernelArguments();
-        if (question.Trim().Length > 0)
-        {
-            arguments["question"] = question;
-        }
+        // An empty question takes the template's default (e.g. "Transcribe all the text in the image." for ocr).
+        object? fallback = Configs[task].InputVariables.FirstOrDefault(v => v.Name == "question")?.Default;
+        var arguments = new KernelArguments { ["question"] = question.Trim().Length > 0 ? question : fallback?.ToString() ?? "" };
         string rendered = await _templates[task].RenderAsync(_kernel, arguments, cancellationToken).ConfigureAwait(false);
         XElement root = XElement.Parse($"<messages>{rendered}</messages>");
         string? Message(string role) => root.Elements("message").FirstOrDefault(m => (string?)m.Attribute("role") == role)?.Value.Trim();

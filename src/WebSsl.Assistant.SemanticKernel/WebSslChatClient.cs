@@ -126,7 +126,7 @@ public sealed class WebSslChatClient(AssistantHost host) : IChatClient
 
     private static SamplingOptions Sampling(ChatOptions? options)
     {
-        var sampling = new SamplingOptions { Temperature = 0.2f, MaxTokens = 512 };
+        SamplingOptions sampling = VisionAssistant.DefaultSampling;
         if (options is null)
         {
             return sampling;

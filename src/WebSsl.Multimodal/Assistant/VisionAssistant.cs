@@ -123,6 +123,9 @@ public sealed class VisionAssistant : IAsyncDisposable
 
     internal PromptBuilder Prompts => _prompts;
 
+    /// <summary>Greedy: questions about charts and documents want the most likely reading, the same every time.</summary>
+    public static SamplingOptions DefaultSampling { get; } = SamplingOptions.Greedy with { MaxTokens = 512 };
+
     /// <summary>
     /// Answers the last user message of <paramref name="messages"/> in <paramref name="session"/>. Earlier messages (and
     /// their images, from the cache) are replayed; the engine decodes only what its cache of the session does not hold.
@@ -186,7 +189,7 @@ public sealed class VisionAssistant : IAsyncDisposable
         }
 
         Prompt prompt = _prompts.Build(turns);
-        SamplingOptions sampling = request.Sampling ?? new SamplingOptions { Temperature = 0.2f, MaxTokens = 512 };
+        SamplingOptions sampling = request.Sampling ?? DefaultSampling;
         await foreach (GenerationChunk chunk in Engine.GenerateAsync(session, prompt, sampling, cancellationToken).ConfigureAwait(false))
         {
             if (chunk.Text.Length > 0)
