@@ -52,6 +52,26 @@ public sealed class TrainCommandTests(TrainingWorld world) : IClassFixture<Train
     }
 
     [Fact]
+    public async Task Ask_about_an_image_with_a_trained_adapter_streams_the_answer_and_the_timing_line()
+    {
+        string adapter = world.Sub("adapter-for-ask");
+        CliRun train = await CliRun.Webssl(TrainArgs(adapter, 200));
+        Assert.True(train.ExitCode == 0, train.Error);
+        for (int i = 0; i < 2; i++)
+        {
+            CliRun ask = await CliRun.Webssl("ask", "--encoder", world.EncoderDirectory, "--llm", world.LlmPath, "--adapter", adapter,
+                "--image", Path.Combine(world.ImageDirectory, $"chart-{i}.png"), "what is this?");
+            Assert.True(ask.ExitCode == 0, ask.Error);
+            Assert.Equal(TrainingWorld.Answers[i], ask.Output.Trim());
+            Assert.Contains("56x42->42px pad, 9 tokens", ask.Error);
+            Assert.Contains("finish EndOfGeneration", ask.Error);
+        }
+        CliRun noAdapter = await CliRun.Webssl("ask", "--llm", world.LlmPath, "--image", Path.Combine(world.ImageDirectory, "chart-0.png"), "what?");
+        Assert.Equal(2, noAdapter.ExitCode);
+        Assert.Contains("need --encoder, --adapter and --llm together", noAdapter.Error);
+    }
+
+    [Fact]
     public async Task An_explicit_resume_without_a_checkpoint_is_refused()
     {
         CliRun run = await CliRun.Webssl([.. TrainArgs(world.Sub("nothing-yet"), 10), "--resume"]);

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using WebSsl.Language.Engine;
 using WebSsl.Language.Prompting;
+using WebSsl.Assistant.SemanticKernel;
+using WebSsl.Multimodal.Assistant;
 
 namespace WebSsl.Assistant.Cli.Commands;
 
@@ -11,10 +13,34 @@ internal static class ChatCommands
     {
         var options = new LlmOptions();
         var question = new Argument<string>("question") { Description = "What to ask." };
-        var command = new Command("ask", "Ask one question and stream the answer to stdout (timings go to stderr).") { question };
+        var encoder = new Option<DirectoryInfo?>("--encoder") { Description = "Web-SSL checkpoint folder (with --adapter and --image)." };
+        var adapter = new Option<DirectoryInfo?>("--adapter") { Description = "Adapter folder trained for this encoder and LLM." };
+        var images = new Option<FileInfo[]>("--image") { Description = "Image file (repeat for several).", AllowMultipleArgumentsPerToken = false };
+        var task = new Option<string>("--task") { DefaultValueFactory = _ => "general", Description = "general, ocr, chart or document." };
+        task.AcceptOnlyFromAmong("general", "ocr", "chart", "document");
+        var preprocess = new Option<string?>("--preprocess") { Description = "crop, pad or stretch instead of the adapter's own." };
+        preprocess.AcceptOnlyFromAmong("crop", "pad", "stretch");
+        Option<int?> resolution = SharedOptions.Resolution();
+        var command = new Command("ask", "Ask one question (about images, with --encoder/--adapter/--image) and stream the answer to stdout; timings go to stderr.")
+        {
+            question, encoder, adapter, images, task, preprocess, resolution,
+        };
         options.AddTo(command);
+        command.Validators.Add(result =>
+        {
+            bool vision = result.GetResult(encoder) is { Implicit: false } || result.GetResult(adapter) is { Implicit: false } || result.GetResult(images) is { Implicit: false };
+            if (vision && (result.GetResult(encoder) is not { Implicit: false } || result.GetResult(adapter) is not { Implicit: false }))
+            {
+                result.AddError("questions about images need --encoder, --adapter and --llm together.");
+            }
+        });
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (parse.GetValue(adapter) is { } adapterFolder)
+            {
+                return await AskAboutImages(context, parse, options, parse.GetValue(encoder)!, adapterFolder, parse.GetValue(images) ?? [],
+                    parse.GetValue(question)!, AssistantTasks.Parse(parse.GetValue(task)!), parse.GetValue(preprocess), parse.GetValue(resolution), cancellationToken);
+            }
             var (model, engine, builder) = options.Open(parse);
             using (model)
             using (engine)
@@ -74,6 +100,45 @@ internal static class ChatCommands
             return 0;
         });
         return command;
+    }
+
+    private static async Task<int> AskAboutImages(CliContext context, ParseResult parse, LlmOptions options, DirectoryInfo encoder, DirectoryInfo adapter,
+        FileInfo[] images, string question, AssistantTask task, string? preprocess, int? resolution, CancellationToken cancellationToken)
+    {
+        int context_ = parse.GetValue(options.Context);
+        await using VisionAssistant assistant = await VisionAssistant.LoadAsync(new AssistantOptions
+        {
+            EncoderPath = encoder.FullName,
+            LlmPath = parse.GetValue(options.Llm)!.FullName,
+            AdapterPath = adapter.FullName,
+            MaxImagesPerTurn = Math.Max(4, images.Length),
+            Threads = parse.GetValue(options.Threads),
+            GpuLayers = parse.GetValue(options.GpuLayers),
+            Engine = new EngineOptions { MaxSessions = 1, MaxQueue = 0, ContextSize = context_, MaxSessionTokens = context_ },
+        }, SemanticKernelTaskPrompts.Load(), cancellationToken);
+        using AssistantSession session = assistant.CreateSession(task);
+        var asked = new AssistantQuestion(question)
+        {
+            Images = images.Select(i => AssistantImage.FromFile(i.FullName)).ToList(),
+            Sampling = options.Sampling(parse),
+            Preprocess = preprocess is null ? null : SharedOptions.ParseMode(preprocess),
+            Resolution = resolution,
+        };
+        await foreach (AssistantEvent e in session.AskAsync(asked, cancellationToken))
+        {
+            switch (e)
+            {
+                case TextDelta delta:
+                    await context.Output.WriteAsync(delta.Text);
+                    await context.Output.FlushAsync(cancellationToken);
+                    break;
+                case AnswerCompleted done:
+                    await context.Output.WriteLineAsync();
+                    await context.Error.WriteLineAsync(done.Answer.TimingLine);
+                    break;
+            }
+        }
+        return 0;
     }
 
     private static async Task<GenerationResult> Stream(CliContext context, Conversation conversation, string question, SamplingOptions sampling,

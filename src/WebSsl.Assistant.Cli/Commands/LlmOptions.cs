@@ -11,7 +11,7 @@ internal sealed class LlmOptions
     public Option<FileInfo> Llm { get; } = new("--llm") { Description = "GGUF model file (any model llama.cpp runs).", Required = true };
     public Option<string?> Template { get; } = new("--template") { Description = "Chat template from prompts/chat-templates (default: the model's own)." };
     public Option<string?> System { get; } = new("--system") { Description = "System prompt." };
-    public Option<float> Temperature { get; } = new("--temperature") { DefaultValueFactory = _ => 0.7f, Description = "0 = greedy." };
+    public Option<float> Temperature { get; } = new("--temperature") { DefaultValueFactory = _ => 0f, Description = "0 = greedy (default: the most likely reading every time)." };
     public Option<float> TopP { get; } = new("--top-p") { DefaultValueFactory = _ => 0.95f };
     public Option<int> TopK { get; } = new("--top-k") { DefaultValueFactory = _ => 40 };
     public Option<float> MinP { get; } = new("--min-p") { DefaultValueFactory = _ => 0.05f };

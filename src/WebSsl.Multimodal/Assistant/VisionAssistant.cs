@@ -166,10 +166,10 @@ public sealed class VisionAssistant : IAsyncDisposable
         }
 
         TaskPrompt rendered = await TaskPrompts.RenderAsync(task, question.Text, cancellationToken).ConfigureAwait(false);
-        if (task == AssistantTask.General && Adapter.Manifest.Prompt.System is { Length: > 0 } trained)
+        if (task == AssistantTask.General)
         {
-            // General questions are asked exactly as the adapter was trained: with its system prompt.
-            rendered = rendered with { System = trained };
+            // General questions are asked exactly as the adapter was trained: with its system prompt, or none.
+            rendered = rendered with { System = Adapter.Manifest.Prompt.System };
         }
         var turns = new List<ChatTurn>();
         if (messages[0].Role != ChatRoleKind.System && rendered.System is { Length: > 0 } system)
