@@ -9,7 +9,7 @@ namespace WebSsl.Assistant.SemanticKernel;
 /// <summary>
 /// WebSsl.Assistant as a Microsoft.Extensions.AI <see cref="IChatClient"/>: messages may carry images as
 /// <see cref="DataContent"/> (image/*) or <see cref="UriContent"/> (file: URIs); <see cref="ChatOptions"/> map to
-/// sampling (temperature, top-p, top-k, max tokens, stop sequences, seed) and usage is reported. The task comes from
+/// sampling (temperature, top-p, top-k, max tokens, stop sequences, seed; AdditionalProperties["ignore_eos"] as llama.cpp's server) and usage is reported. The task comes from
 /// <c>ChatOptions.AdditionalProperties["task"]</c> (general, ocr, chart, document). Calls with the same
 /// <see cref="ChatOptions.ConversationId"/> share one session, so follow-ups reuse its KV cache. Through Semantic Kernel's
 /// bridge (<c>AsChatCompletionService()</c>) it is also an IChatCompletionService taking ChatHistory with ImageContent.
@@ -139,6 +139,7 @@ public sealed class WebSslChatClient(AssistantHost host) : IChatClient
             MaxTokens = options.MaxOutputTokens ?? sampling.MaxTokens,
             Stop = options.StopSequences?.ToList() ?? [],
             Seed = options.Seed is long seed ? unchecked((uint)seed) : null,
+            IgnoreEndOfGeneration = options.AdditionalProperties?.TryGetValue("ignore_eos", out object? ignore) == true && ignore is true,
         };
     }
 

@@ -1,0 +1,281 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using WebSsl.Assistant.Server.Conversations;
+using WebSsl.Assistant.Server.Hosting;
+using WebSsl.Assistant.Server.Telemetry;
+using ChatSession = WebSsl.Language.Engine.ChatSession;
+using WebSsl.Multimodal.Assistant;
+
+namespace WebSsl.Assistant.Server.Chat;
+
+/// <summary>
+/// Answers questions in stored conversations: records the question first, replays the conversation (each conversation
+/// keeps its engine session, so only what is new is decoded), streams the answer as <see cref="StreamEvent"/>s and
+/// stores how it ended — done, stopped by the client (with the text so far), or failed — whatever the client does.
+/// </summary>
+public sealed class ChatService(
+    ModelLoader loader,
+    ConversationStore conversations,
+    IImageStore images,
+    IOptions<ServerOptions> options,
+    ServerMetrics metrics,
+    ILogger<ChatService> logger) : IDisposable
+{
+    private const int TitleLength = 60;
+    private readonly ConcurrentDictionary<string, ConversationSession> _sessions = new(StringComparer.Ordinal);
+
+    public async IAsyncEnumerable<StreamEvent> AskAsync(AskRequest request, string surface, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        Prepared? prepared = null;
+        StreamEvent? refusal = null;
+        try
+        {
+            prepared = await PrepareAsync(request, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            Failures.Failure failure = Failures.Describe(e);
+            refusal = StreamEvent.Error(failure.Code, failure.Message, request.ConversationId);
+        }
+        if (prepared is null)
+        {
+            metrics.Request(surface, refusal!.Code!);
+            yield return refusal;
+            yield break;
+        }
+
+        using Prepared p = prepared;
+        var clock = Stopwatch.StartNew();
+        var answer = new StringBuilder();
+        IReadOnlyList<int> tokens = [];
+        string status = TurnStatus.Stopped;
+        AnswerDetails? details = null;
+        string? error = null;
+        yield return StreamEvent.Started(p.ConversationId, p.Turn.Id, p.Title);
+        try
+        {
+            await using IAsyncEnumerator<AssistantEvent> events = p.Assistant.ChatAsync(p.Session.Session, p.Messages, p.Task, p.Request, cancellationToken)
+                .GetAsyncEnumerator(cancellationToken);
+            while (true)
+            {
+                AssistantEvent? current = null;
+                Exception? failed = null;
+                try
+                {
+                    current = await events.MoveNextAsync() ? events.Current : null;
+                }
+                catch (Exception e)
+                {
+                    failed = e;
+                }
+                if (failed is not null)
+                {
+                    Failures.Failure failure = Failures.Describe(failed);
+                    status = failure.Code == "cancelled" ? TurnStatus.Stopped : TurnStatus.Failed;
+                    error = failure.Message;
+                    if (failure.Code == "internal")
+                    {
+                        logger.LogError(failed, "Answering in conversation {Conversation} failed", p.ConversationId);
+                    }
+                    metrics.Request(surface, failure.Code);
+                    yield return StreamEvent.Error(failure.Code, failure.Message, p.ConversationId, p.Turn.Id);
+                    yield break;
+                }
+                switch (current)
+                {
+                    case null:
+                        yield break;
+                    case ImageProcessed image:
+                        yield return StreamEvent.ImageProcessed(ImageInfo.From(image.Image));
+                        break;
+                    case TextDelta delta:
+                        answer.Append(delta.Text);
+                        yield return StreamEvent.Token(delta.Text);
+                        break;
+                    case AnswerCompleted done:
+                        answer.Clear().Append(done.Answer.Text);
+                        tokens = done.Answer.Tokens;
+                        details = AnswerDetails.From(done.Answer, clock.Elapsed.TotalMilliseconds);
+                        status = TurnStatus.Done;
+                        metrics.Answer(done.Answer);
+                        metrics.Request(surface, "ok");
+                        yield return StreamEvent.Completed(p.ConversationId, p.Turn.Id, details);
+                        break;
+                }
+            }
+        }
+        finally
+        {
+            // Runs however the stream ends, including when the client disposes it or disconnects mid-answer.
+            if (status == TurnStatus.Stopped && error is null)
+            {
+                error = "stopped by the client";
+                metrics.Request(surface, "cancelled");
+            }
+            await conversations.CompleteTurnAsync(p.Turn.Id, answer.ToString(), tokens, status, details, status == TurnStatus.Done ? null : error, CancellationToken.None);
+        }
+    }
+
+    /// <summary>Forgets a conversation's engine session (after it is deleted).</summary>
+    public void Forget(string conversationId)
+    {
+        if (_sessions.TryRemove(conversationId, out ConversationSession? session))
+        {
+            session.Retire();
+        }
+    }
+
+    private async Task<Prepared> PrepareAsync(AskRequest request, CancellationToken cancellationToken)
+    {
+        ServerOptions settings = options.Value;
+        (VisionAssistant? assistant, string code, string message) = loader.TryGet();
+        if (assistant is null)
+        {
+            throw new RequestRefusedException(code, 503, message);
+        }
+        int maxTokens = request.MaxTokens ?? VisionAssistant.DefaultSampling.MaxTokens;
+        if (maxTokens < 1 || maxTokens > settings.MaxAnswerTokens)
+        {
+            throw new RequestRefusedException("bad-request", 400, $"maxTokens is {maxTokens}; it must be between 1 and {settings.MaxAnswerTokens}.");
+        }
+        if (request.Temperature is < 0 or > 2)
+        {
+            throw new RequestRefusedException("bad-request", 400, $"temperature is {request.Temperature}; it must be between 0 and 2.");
+        }
+
+        Conversation? conversation = null;
+        if (request.ConversationId is { Length: > 0 } id)
+        {
+            conversation = await conversations.GetAsync(id, cancellationToken)
+                ?? throw new RequestRefusedException("conversation-not-found", 404, $"conversation '{id}' does not exist (deleted, or from another server).");
+        }
+        string text = request.Text;
+        IReadOnlyList<string> imageIds = request.ImageIds;
+        string taskName = request.Task ?? "general";
+        if (request.Regenerate)
+        {
+            ConversationTurn last = conversation?.Turns.LastOrDefault()
+                ?? throw new RequestRefusedException("bad-request", 400, "regenerate needs a conversation with at least one question.");
+            (text, imageIds, taskName) = (last.Question, last.ImageIds, request.Task ?? last.Task);
+        }
+        if (text.Length > settings.MaxQuestionCharacters)
+        {
+            throw new RequestRefusedException("bad-request", 400, $"the question has {text.Length} characters; at most {settings.MaxQuestionCharacters} are allowed.");
+        }
+        if (text.Trim().Length == 0 && imageIds.Count == 0)
+        {
+            throw new RequestRefusedException("bad-request", 400, "the question is empty: send text, images, or both.");
+        }
+        if (imageIds.Count > assistant.Options.MaxImagesPerTurn)
+        {
+            throw new RequestRefusedException("bad-request", 400, $"{imageIds.Count} images in one question; at most {assistant.Options.MaxImagesPerTurn} are allowed.");
+        }
+        AssistantTask task = AssistantTasks.Parse(taskName);
+        List<AssistantImage> questionImages = imageIds.Select(LoadImage).ToList();
+
+        string title = conversation?.Title ?? Title(text, imageIds.Count);
+        string conversationId = conversation?.Id ?? (await conversations.CreateAsync(title, cancellationToken)).Id;
+        ConversationSession session = _sessions.GetOrAdd(conversationId, _ => new ConversationSession(assistant.Engine.CreateSession()));
+        if (!session.TryEnter())
+        {
+            throw new RequestRefusedException("conversation-busy", 409, "this conversation is already answering a question; wait for it or stop it first.");
+        }
+        try
+        {
+            IReadOnlyList<ConversationTurn> history = conversation?.Turns ?? [];
+            if (request.Regenerate)
+            {
+                ConversationTurn last = history[^1];
+                if (last.Status == TurnStatus.Running)
+                {
+                    throw new RequestRefusedException("conversation-busy", 409, "the last question is still being answered; stop it before regenerating.");
+                }
+                await conversations.DeleteTurnAsync(last.Id, cancellationToken);
+                history = history.Take(history.Count - 1).ToList();
+            }
+            var messages = new List<AssistantMessage>();
+            foreach (ConversationTurn turn in history.Where(t => t.Status is TurnStatus.Done or TurnStatus.Stopped && t.Answer.Length > 0))
+            {
+                messages.Add(new AssistantMessage(ChatRoleKind.User, turn.Question) { Images = turn.ImageIds.Select(LoadImage).ToList() });
+                messages.Add(new AssistantMessage(ChatRoleKind.Assistant, turn.Answer) { Tokens = turn.AnswerTokens.Count > 0 ? turn.AnswerTokens : null });
+            }
+            messages.Add(new AssistantMessage(ChatRoleKind.User, text) { Images = questionImages });
+            ConversationTurn stored = await conversations.AddTurnAsync(conversationId, text, imageIds, task.ToString().ToLowerInvariant(), cancellationToken);
+            var sampling = VisionAssistant.DefaultSampling with
+            {
+                MaxTokens = maxTokens,
+                Temperature = request.Temperature ?? 0f,
+                Seed = request.Seed,
+                IgnoreEndOfGeneration = request.IgnoreEos,
+            };
+            return new Prepared(assistant, conversationId, title, stored, session, messages, task, new AssistantRequest { Sampling = sampling });
+        }
+        catch
+        {
+            session.Exit();
+            throw;
+        }
+    }
+
+    private AssistantImage LoadImage(string id) => images.TryGet(id, out AssistantImage image)
+        ? image
+        : throw new RequestRefusedException("image-not-found", 404, $"image '{id}' is not stored here; upload it with POST /api/images first.");
+
+    private static string Title(string text, int imageCount)
+    {
+        string line = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "";
+        if (line.Length == 0)
+        {
+            return imageCount == 1 ? "Image" : $"{imageCount} images";
+        }
+        return line.Length <= TitleLength ? line : line[..(TitleLength - 1)].TrimEnd() + "…";
+    }
+
+    public void Dispose()
+    {
+        foreach (ConversationSession session in _sessions.Values)
+        {
+            session.Retire();
+        }
+        _sessions.Clear();
+    }
+
+    private sealed record Prepared(VisionAssistant Assistant, string ConversationId, string Title, ConversationTurn Turn, ConversationSession Session,
+        List<AssistantMessage> Messages, AssistantTask Task, AssistantRequest Request) : IDisposable
+    {
+        public void Dispose() => Session.Exit();
+    }
+
+    /// <summary>A conversation's engine session; one question at a time. Retired sessions are disposed once idle.</summary>
+    private sealed class ConversationSession(ChatSession session)
+    {
+        private int _busy;
+        private volatile bool _retired;
+
+        public ChatSession Session { get; } = session;
+
+        public bool TryEnter() => !_retired && Interlocked.CompareExchange(ref _busy, 1, 0) == 0;
+
+        public void Exit()
+        {
+            Volatile.Write(ref _busy, 0);
+            if (_retired && Interlocked.CompareExchange(ref _busy, 1, 0) == 0)
+            {
+                Session.Dispose();
+            }
+        }
+
+        public void Retire()
+        {
+            _retired = true;
+            if (Interlocked.CompareExchange(ref _busy, 1, 0) == 0)
+            {
+                Session.Dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using WebSsl.Assistant.SemanticKernel;
+using WebSsl.Assistant.Server.Chat;
+using WebSsl.Assistant.Server.Telemetry;
+using WebSsl.Multimodal.Assistant;
+using WebSsl.Vision.Images;
+
+namespace WebSsl.Assistant.Server.Images;
+
+/// <summary>What an upload became: its id (SHA-256 of the bytes) and what the content turned out to be.</summary>
+public sealed record StoredImage(string Id, string Format, string MimeType, int Width, int Height, long Bytes, string Url);
+
+/// <summary>
+/// POST /api/images (multipart field "file", or the image as the raw body) and GET /api/images/{id}. Every upload is
+/// checked before it is kept: size, format by content, pixel count from the header (decompression bombs), and a full
+/// decode (truncated or corrupt data); a refusal is a 4xx problem naming the rule, and the server carries on.
+/// </summary>
+public static class ImageEndpoints
+{
+    /// <summary>Room for multipart boundaries and headers on top of the image itself.</summary>
+    private const long MultipartOverhead = 64 * 1024;
+
+    public static void MapImageEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/images", UploadAsync).DisableAntiforgery();
+        app.MapGet("/api/images/{id}", Download);
+    }
+
+    private static async Task<IResult> UploadAsync(HttpContext context, IImageStore store, IOptions<WebSslAssistantOptions> assistantOptions,
+        ServerMetrics metrics, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        ImageLimits limits = assistantOptions.Value.Assistant.ImageLimits;
+        try
+        {
+            (byte[] bytes, string name) = await ReadUploadAsync(context, limits, cancellationToken);
+            using (Image<Rgb24> _ = ImageLoader.Load(bytes, name, limits))
+            {
+                // Decoded completely once, so what is stored is known to be usable.
+            }
+            ImageHeader header = ImageLoader.Inspect(bytes, name, limits);
+            string id = store.Add(bytes, name);
+            metrics.Upload("ok");
+            var stored = new StoredImage(id, header.Format, header.MimeType, header.Width, header.Height, bytes.Length, $"/api/images/{id}");
+            return Results.Created(stored.Url, stored);
+        }
+        catch (Exception e) when (e is ImageRejectedException or RequestRefusedException)
+        {
+            Failures.Failure failure = Failures.Describe(e);
+            metrics.Upload(failure.Code);
+            return Failures.Problem(failure, "image refused");
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            metrics.Upload("too-large");
+            return TooLarge(limits);
+        }
+        catch (InvalidDataException e)
+        {
+            // The multipart reader's own limits (body length, header size) and malformed multipart bodies.
+            metrics.Upload("bad-request");
+            bool tooLong = e.Message.Contains("length limit", StringComparison.OrdinalIgnoreCase);
+            return tooLong ? TooLarge(limits) : Failures.Problem(new("bad-request", 400, $"the upload is not valid multipart/form-data: {e.Message}"), "upload refused");
+        }
+        catch (IOException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            loggers.CreateLogger(typeof(ImageEndpoints)).LogInformation("Upload aborted by the client: {Message}", e.Message);
+            metrics.Upload("aborted");
+            return Failures.Problem(new("bad-request", 400, $"the upload ended early: {e.Message}"), "upload refused");
+        }
+    }
+
+    private static async Task<(byte[] Bytes, string Name)> ReadUploadAsync(HttpContext context, ImageLimits limits, CancellationToken cancellationToken)
+    {
+        HttpRequest request = context.Request;
+        long allowed = limits.MaxBytes + (request.HasFormContentType ? MultipartOverhead : 0);
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = allowed;
+        }
+        if (request.ContentLength > allowed)
+        {
+            throw new ImageRejectedException("upload", ImageRejection.TooManyBytes, $"{request.ContentLength} bytes is over the limit of {limits.MaxBytes} bytes per image.");
+        }
+        if (request.HasFormContentType)
+        {
+            context.Features.Set<IFormFeature>(new FormFeature(request, new FormOptions { MultipartBodyLengthLimit = allowed, ValueCountLimit = 16 }));
+            IFormCollection form = await request.ReadFormAsync(cancellationToken);
+            IFormFile file = form.Files.GetFile("file")
+                ?? throw new RequestRefusedException("bad-request", 400, "a multipart upload needs the image in a field named 'file'.");
+            if (file.Length > limits.MaxBytes)
+            {
+                throw new ImageRejectedException(file.FileName, ImageRejection.TooManyBytes, $"{file.Length} bytes is over the limit of {limits.MaxBytes} bytes per image.");
+            }
+            using var buffer = new MemoryStream((int)file.Length);
+            await file.CopyToAsync(buffer, cancellationToken);
+            return (buffer.ToArray(), string.IsNullOrWhiteSpace(file.FileName) ? "upload" : Path.GetFileName(file.FileName));
+        }
+        using var body = new MemoryStream();
+        byte[] chunk = new byte[81920];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (body.Length + read > limits.MaxBytes)
+            {
+                throw new ImageRejectedException("upload", ImageRejection.TooManyBytes, $"the body is over the limit of {limits.MaxBytes} bytes per image.");
+            }
+            body.Write(chunk, 0, read);
+        }
+        string name = request.Headers["X-File-Name"].FirstOrDefault() is { Length: > 0 } given ? Path.GetFileName(given) : "upload";
+        return (body.ToArray(), name);
+    }
+
+    private static IResult TooLarge(ImageLimits limits) =>
+        Failures.Problem(new("image-rejected", 413, $"upload: the body is over the limit of {limits.MaxBytes} bytes per image."), "image refused");
+
+    private static IResult Download(string id, HttpContext context, IImageStore store)
+    {
+        if (!store.TryGet(id, out AssistantImage image))
+        {
+            return Failures.Problem(new("image-not-found", 404, $"image '{id}' is not stored here."));
+        }
+        string mime = ImageLoader.Inspect(image.Bytes.Span, id).MimeType;
+        context.Response.Headers.CacheControl = "private, max-age=31536000, immutable";
+        return Results.Bytes(image.Bytes, mime, entityTag: new EntityTagHeaderValue($"\"{id}\""));
+    }
+}

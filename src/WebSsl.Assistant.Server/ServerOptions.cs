@@ -1,0 +1,37 @@
+namespace WebSsl.Assistant.Server;
+
+/// <summary>The server's own settings (section "Server"); the assistant's are in "WebSslAssistant".</summary>
+public sealed record ServerOptions
+{
+    public const string Section = "Server";
+
+    /// <summary>Where the server listens when neither --urls nor ASPNETCORE_URLS says otherwise: loopback only.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    /// <summary>
+    /// Required when the server listens on anything but loopback; when set it is checked on the hub, the image and
+    /// conversation API and the OpenAI API (Authorization: Bearer KEY, X-Api-Key: KEY, or ?access_token=KEY).
+    /// </summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Conversations database and uploaded images live here.</summary>
+    public string DataDirectory { get; set; } = ".webssl";
+
+    /// <summary>Answer streams one connection (one browser tab, one client) may have open at once.</summary>
+    public int MaxStreamsPerConnection { get; set; } = 2;
+
+    /// <summary>Longest question accepted, in characters.</summary>
+    public int MaxQuestionCharacters { get; set; } = 16_000;
+
+    /// <summary>Largest answer a request may ask for (max_tokens); the engine's session size also bounds it.</summary>
+    public int MaxAnswerTokens { get; set; } = 4096;
+
+    /// <summary>Origins allowed to call the server from other sites' pages; none (CORS off) by default.</summary>
+    public string[] CorsOrigins { get; set; } = [];
+
+    /// <summary>The model id reported by the OpenAI API; default: "webssl-" + the adapter folder's name.</summary>
+    public string? ModelName { get; set; }
+
+    /// <summary>Folder of the browser app; default: the one shipped next to the server.</summary>
+    public string? WebRoot { get; set; }
+}
