@@ -17,6 +17,7 @@ public static class WebSslCli
         BenchCommand.Create(context),
         FixturesCommand.Create(context),
         QuickstartCommand.Create(context),
+        ServeCommand.Create(context),
         ChatCommands.Ask(context),
         ChatCommands.Chat(context),
         TrainingCommands.CheckLlm(context),
@@ -63,7 +64,7 @@ public static class WebSslCli
         e is CheckpointException or ImageRejectedException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
             or InvalidDataException or Language.Gguf.GgufException or Language.Engine.PromptTooLongException or Language.Engine.EngineBusyException
             or Multimodal.Adapters.AdapterMismatchException or Training.Training.TrainingDivergedException or Training.Training.TrainingSetupException
-            or Training.Data.SequenceException or Language.Prompting.ChatTemplateException;
+            or Training.Data.SequenceException or Language.Prompting.ChatTemplateException or Server.Security.ServerConfigurationException;
 }
 
 /// <summary>Where commands write. Spectre renders tables into the same writer, without ANSI codes when it is not a terminal.</summary>
