@@ -52,6 +52,20 @@ internal static class TestImages
         return png.ToArray();
     }
 
+    /// <summary>
+    /// The same PNG with its first IDAT chunk's compressed data replaced by noise (and the chunk CRC fixed up): the
+    /// header and chunk layout are valid, so only decoding can tell it is corrupt.
+    /// </summary>
+    public static byte[] WithGarbledPixels(byte[] png, int seed = 3)
+    {
+        byte[] copy = (byte[])png.Clone();
+        int type = copy.AsSpan().IndexOf("IDAT"u8);
+        int length = BinaryPrimitives.ReadInt32BigEndian(copy.AsSpan(type - 4));
+        new Random(seed).NextBytes(copy.AsSpan(type + 4, length));
+        BinaryPrimitives.WriteUInt32BigEndian(copy.AsSpan(type + 4 + length), Crc32(copy[type..(type + 4 + length)]));
+        return copy;
+    }
+
     private static void WriteChunk(Stream stream, string type, byte[] data)
     {
         Span<byte> length = stackalloc byte[4];
