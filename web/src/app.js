@@ -112,7 +112,7 @@
       const open = button(c.title, "open", () => openConversation(c.id));
       open.setAttribute("aria-current", c.id === state.conversationId ? "true" : "false");
       const rename = button("✎", "icon", () => renameConversation(c), `Rename “${c.title}”`);
-      const remove = button("🗑", "icon", () => deleteConversation(c), `Delete “${c.title}”`);
+      const remove = button("✕", "icon", () => deleteConversation(c), `Delete “${c.title}”`);
       li.append(open, rename, remove);
       return li;
     }));
@@ -202,7 +202,7 @@
     if (state.turns.length === 0) {
       const empty = document.createElement("p");
       empty.className = "empty";
-      empty.textContent = "Drop a chart, a scan or a page here (or paste, or use 📎), then ask about it.";
+      empty.textContent = "Drop a chart, a scan or a page here (or paste, or use the paperclip), then ask about it.";
       messages.append(empty);
     }
     messages.scrollTop = messages.scrollHeight;
@@ -269,7 +269,8 @@
     details.className = "timing";
     const summary = document.createElement("summary");
     const t = d.timings;
-    summary.textContent = `${(t.totalMs / 1000).toFixed(1)} s · ${d.usage.generatedTokens} tokens · ${t.tokensPerSecond.toFixed(1)} tok/s`;
+    const n = d.usage.generatedTokens;
+    summary.textContent = `${(t.totalMs / 1000).toFixed(1)} s · ${n} ${n === 1 ? "token" : "tokens"}` + (t.tokensPerSecond > 0 ? ` · ${t.tokensPerSecond.toFixed(1)} tok/s` : "");
     const dl = document.createElement("dl");
     const rows = [
       ["First token", `${t.firstTokenMs.toFixed(0)} ms`],
@@ -400,6 +401,7 @@
       regenerate,
       maxTokens: Number($("max-tokens").value) || undefined,
       temperature: Number($("temperature").value) || 0,
+      ignoreEos: $("ignore-eos").checked,
     };
     const finish = (status, error) => {
       turn.status = status;
