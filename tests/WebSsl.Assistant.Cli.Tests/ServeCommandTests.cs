@@ -45,15 +45,17 @@ public sealed partial class ServeCommandTests
         Assert.True(address.Success, $"no 'serving' line; stdout: {output} stderr: {error}");
         using var http = new HttpClient { BaseAddress = new Uri(address.Groups[1].Value) };
         HttpResponseMessage health;
+        JsonElement body;
         do
         {
             await Task.Delay(100);
             health = await http.GetAsync("health");
+            body = await health.Content.ReadFromJsonAsync<JsonElement>();
         }
-        while ((await health.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString() == "loading");
+        while (body.GetProperty("status").GetString() == "loading");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
-        Assert.Contains("no-adapter-here", (await health.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+        Assert.Contains("no-adapter-here", body.GetProperty("error").GetString());
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/")).StatusCode);
         Assert.True(File.Exists(Path.Combine(data.Path, "conversations.db")));
 

@@ -43,7 +43,10 @@ public sealed class UploadTests(ServerWorld world)
             _ => new MultipartFormDataContent { { new ByteArrayContent(chart), "picture", "chart.png" } },
         };
 
-        HttpResponseMessage response = await server.Http.PostAsync("api/images", content);
+        // As well-behaved clients send big bodies: the server's 413 arrives before the body is sent.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/images") { Content = content };
+        request.Headers.ExpectContinue = true;
+        HttpResponseMessage response = await server.Http.SendAsync(request);
 
         Assert.Equal(status, (int)response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -52,11 +55,35 @@ public sealed class UploadTests(ServerWorld world)
         Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()));
 
         // Nothing was stored, and a normal question still works.
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(server.DataDirectory, "images"), "*", SearchOption.AllDirectories));
+        Assert.Empty(StoredFiles(server));
         StoredImage image = await server.UploadAsync(world.Image(1));
         await using HubConnection hub = await server.ConnectAsync();
         List<StreamEvent> events = await RunningServer.AskAsync(hub, new AskRequest { Text = "what is this?", ImageIds = [image.Id] });
         Assert.Equal(ServerWorld.Answer(1), RunningServer.Text(events).Trim());
+    }
+
+    [Fact]
+    public async Task Rude_clients_abandoning_uploads_or_sending_garbage_do_not_disturb_the_server()
+    {
+        await using RunningServer server = await world.StartAsync();
+        byte[] chart = await File.ReadAllBytesAsync(world.Image(0));
+        for (int i = 0; i < 3; i++)
+        {
+            using var tcp = new System.Net.Sockets.TcpClient();
+            await tcp.ConnectAsync(server.Address.Host, server.Address.Port);
+            await using System.Net.Sockets.NetworkStream stream = tcp.GetStream();
+            string head = i == 2
+                ? "NOT-HTTP \u0001\u0002 garbage\r\n\r\n"
+                : $"POST /api/images HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: {chart.Length}\r\n\r\n";
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
+            await stream.WriteAsync(chart.AsMemory(0, chart.Length / 3));
+            // ...and hang up mid-body.
+        }
+        Assert.Empty(StoredFiles(server));
+
+        StoredImage image = await server.UploadAsync(world.Image(0));
+        await using HubConnection hub = await server.ConnectAsync();
+        Assert.Equal(ServerWorld.Answer(0), RunningServer.Text(await RunningServer.AskAsync(hub, new AskRequest { Text = "what is this?", ImageIds = [image.Id] })).Trim());
     }
 
     [Fact]
@@ -78,6 +105,12 @@ public sealed class UploadTests(ServerWorld world)
         Assert.Equal("image/png", download.Content.Headers.ContentType?.MediaType);
         Assert.Equal(chart, await download.Content.ReadAsByteArrayAsync());
         Assert.Equal(HttpStatusCode.NotFound, (await server.Http.GetAsync($"api/images/{new string('0', 64)}")).StatusCode);
+    }
+
+    private static IEnumerable<string> StoredFiles(RunningServer server)
+    {
+        string images = Path.Combine(server.DataDirectory, "images");
+        return Directory.Exists(images) ? Directory.EnumerateFiles(images, "*", SearchOption.AllDirectories) : [];
     }
 
     private static MultipartFormDataContent Part(string name, byte[] bytes) => new() { { new ByteArrayContent(bytes), "file", name } };
