@@ -66,6 +66,11 @@ public sealed class HubTests(ServerWorld world)
         Assert.Equal(TurnStatus.Stopped, turn.Status);
         Assert.StartsWith(RunningServer.Text(events), turn.Answer);
         Assert.True(turn.AnswerTokens.Count == 0 || turn.AnswerTokens.Count < 3500);
+        // The engine notices the cancellation at its next decode step and frees the slot.
+        for (int i = 0; i < 100 && server.Assistant.Engine.Statistics.Generating > 0; i++)
+        {
+            await Task.Delay(50);
+        }
         Assert.Equal(0, server.Assistant.Engine.Statistics.Generating);
 
         // The same conversation answers again at once: its session was released.
