@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
 using WebSsl.Assistant.Server.Chat;
 using WebSsl.Assistant.Server.Conversations;
 
@@ -37,6 +38,25 @@ public sealed class PersistenceTests(ServerWorld world)
         List<StreamEvent> followUp = await RunningServer.AskAsync(again, new AskRequest { ConversationId = conversationId, Text = "and this?", MaxTokens = 8 });
         Assert.Equal("done", followUp[^1].Type);
         Assert.True(followUp[^1].Done!.Usage.ImageTokens > 0);
+    }
+
+    [Fact]
+    public async Task Many_conversations_stay_bounded_in_memory_and_old_ones_continue_from_the_database()
+    {
+        await using RunningServer server = await world.StartAsync();
+        await using HubConnection hub = await server.ConnectAsync();
+        var ids = new List<string>();
+        for (int i = 0; i < 70; i++)
+        {
+            ids.Add((await RunningServer.AskAsync(hub, new AskRequest { Text = $"question {i}", MaxTokens = 2 }))[0].ConversationId!);
+        }
+        Assert.Equal(70, (await server.Http.GetFromJsonAsync<List<ConversationSummary>>("api/conversations"))!.Count);
+        Assert.True(server.App.Services.GetRequiredService<ChatService>().CachedSessions <= 64);
+
+        List<StreamEvent> oldest = await RunningServer.AskAsync(hub, new AskRequest { ConversationId = ids[0], Text = "still there?", MaxTokens = 2 });
+
+        Assert.Equal("done", oldest[^1].Type);
+        Assert.Equal(2, (await server.Http.GetFromJsonAsync<Conversation>($"api/conversations/{ids[0]}"))!.Turns.Count);
     }
 
     [Fact]

@@ -28,6 +28,9 @@ public sealed class ChatService(
     private const int TitleLength = 60;
     private readonly ConcurrentDictionary<string, ConversationSession> _sessions = new(StringComparer.Ordinal);
 
+    /// <summary>Conversations whose engine session is kept in memory (bounded; others replay from the database).</summary>
+    public int CachedSessions => _sessions.Count;
+
     public async IAsyncEnumerable<StreamEvent> AskAsync(AskRequest request, string surface, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         Prepared? prepared = null;
@@ -179,11 +182,22 @@ public sealed class ChatService(
 
         string title = conversation?.Title ?? Title(text, imageIds.Count);
         string conversationId = conversation?.Id ?? (await conversations.CreateAsync(title, cancellationToken)).Id;
-        ConversationSession session = _sessions.GetOrAdd(conversationId, _ => new ConversationSession(assistant.Engine.CreateSession()));
-        if (!session.TryEnter())
+        ConversationSession session;
+        while (true)
         {
-            throw new RequestRefusedException("conversation-busy", 409, "this conversation is already answering a question; wait for it or stop it first.");
+            session = _sessions.GetOrAdd(conversationId, _ => new ConversationSession(assistant.Engine.CreateSession()));
+            if (session.TryEnter())
+            {
+                break;
+            }
+            if (!session.IsRetired)
+            {
+                throw new RequestRefusedException("conversation-busy", 409, "this conversation is already answering a question; wait for it or stop it first.");
+            }
+            // Trimmed (or deleted) between lookup and entry: drop the stale entry and take a fresh session.
+            _sessions.TryRemove(new KeyValuePair<string, ConversationSession>(conversationId, session));
         }
+        TrimSessions(assistant.Engine.Options.MaxSessions);
         try
         {
             IReadOnlyList<ConversationTurn> history = conversation?.Turns ?? [];
@@ -218,6 +232,26 @@ public sealed class ChatService(
         {
             session.Exit();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Keeps the session map bounded: the engine holds KV caches for only MaxSessions conversations anyway, so beyond a
+    /// few times that the least recently used idle sessions are dropped (their conversations replay from the database).
+    /// </summary>
+    private void TrimSessions(int engineSessions)
+    {
+        int keep = Math.Max(64, 4 * engineSessions);
+        if (_sessions.Count <= keep)
+        {
+            return;
+        }
+        foreach (var (id, _) in _sessions.OrderBy(p => p.Value.LastUsed).Take(_sessions.Count - keep).ToList())
+        {
+            if (_sessions.TryGetValue(id, out ConversationSession? idle) && !idle.IsBusy && _sessions.TryRemove(id, out _))
+            {
+                idle.Retire();
+            }
         }
     }
 
@@ -258,7 +292,17 @@ public sealed class ChatService(
 
         public ChatSession Session { get; } = session;
 
-        public bool TryEnter() => !_retired && Interlocked.CompareExchange(ref _busy, 1, 0) == 0;
+        public long LastUsed { get; private set; } = Environment.TickCount64;
+
+        public bool IsBusy => Volatile.Read(ref _busy) != 0;
+
+        public bool IsRetired => _retired;
+
+        public bool TryEnter()
+        {
+            LastUsed = Environment.TickCount64;
+            return !_retired && Interlocked.CompareExchange(ref _busy, 1, 0) == 0;
+        }
 
         public void Exit()
         {
