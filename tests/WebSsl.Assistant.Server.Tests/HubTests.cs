@@ -146,6 +146,15 @@ public sealed class HubTests(ServerWorld world)
     }
 
     [Fact]
+    public async Task Nulls_from_a_loose_json_client_are_a_bad_request_not_a_crash()
+    {
+        await using RunningServer server = await world.StartAsync();
+        await using HubConnection hub = await server.ConnectAsync();
+        StreamEvent error = Assert.Single(await RunningServer.AskAsync(hub, new AskRequest { Text = null!, ImageIds = null! }));
+        Assert.Equal("bad-request", error.Code);
+    }
+
+    [Fact]
     public async Task An_unknown_image_id_is_refused()
     {
         await using RunningServer server = await world.StartAsync();

@@ -156,8 +156,9 @@ public sealed class ChatService(
             conversation = await conversations.GetAsync(id, cancellationToken)
                 ?? throw new RequestRefusedException("conversation-not-found", 404, $"conversation '{id}' does not exist (deleted, or from another server).");
         }
-        string text = request.Text;
-        IReadOnlyList<string> imageIds = request.ImageIds;
+        // JSON clients may send null for either.
+        string text = request.Text ?? "";
+        IReadOnlyList<string> imageIds = request.ImageIds ?? [];
         string taskName = request.Task ?? "general";
         if (request.Regenerate)
         {
