@@ -67,6 +67,8 @@ public sealed class BrowserTests(ServerWorld world) : IAsyncLifetime
         ILocator first = page.Locator(".message.assistant").First;
         await Expect(first.Locator(".markdown")).ToHaveTextAsync(ServerWorld.Answer(0));
         await Expect(first.Locator(".timing summary")).ToContainTextAsync("token");
+        await first.Locator(".timing summary").ClickAsync();
+        await Expect(first.Locator(".timing dl")).ToContainTextAsync("56×42 →");
         await Expect(page.Locator("#drop-hint")).ToBeHiddenAsync();
         await Expect(page.Locator(".message.user img.thumb")).ToHaveCountAsync(1);
         await Expect(page.Locator("#conversations li")).ToHaveCountAsync(1);
