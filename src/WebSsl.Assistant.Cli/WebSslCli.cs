@@ -23,6 +23,7 @@ public static class WebSslCli
         TrainingCommands.CheckLlm(context),
         TrainingCommands.ValidateData(context),
         TrainingCommands.Train(context),
+        SynthCommand.Create(context),
     };
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default) =>

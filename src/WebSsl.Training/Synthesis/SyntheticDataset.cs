@@ -1,0 +1,202 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using SkiaSharp;
+
+namespace WebSsl.Training.Synthesis;
+
+/// <summary>What to generate. Null sizes take each kind's own (charts and tables 512x384, documents 448x576, receipts 320x512).</summary>
+public sealed record SynthOptions
+{
+    public SynthKind Kind { get; init; } = SynthKind.Mixed;
+    public int Count { get; init; } = 100;
+    public int Seed { get; init; }
+    public int? Width { get; init; }
+    public int? Height { get; init; }
+
+    internal void Validate()
+    {
+        if (Count < 1 || Count > 1_000_000)
+        {
+            throw new ArgumentException($"--count is {Count}; it must be between 1 and 1000000.");
+        }
+        if (Width is < 128 or > 4096 || Height is < 128 or > 4096)
+        {
+            throw new ArgumentException($"--size {Width}x{Height}: each side must be between 128 and 4096 pixels.");
+        }
+    }
+}
+
+/// <summary>What <see cref="SyntheticDataset.Write"/> produced.</summary>
+public sealed record SynthSummary(string DataFile, int Images, int Questions, IReadOnlyDictionary<string, int> Categories, IReadOnlyDictionary<string, int> Kinds);
+
+/// <summary>
+/// Chart and document VQA data with exactly known answers: images rendered with SkiaSharp and the Inter font, questions
+/// of tagged categories, LLaVA JSON next to them. Each image is drawn from its own Random seeded from (seed, index), so
+/// the same seed gives the same bytes, and any image can be made again alone.
+/// </summary>
+public static class SyntheticDataset
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = false,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    public static SynthKind ParseKind(string text) => Enum.TryParse(text, ignoreCase: true, out SynthKind kind) && !int.TryParse(text, out _)
+        ? kind
+        : throw new ArgumentException($"kind '{text}' is not known; use bar, line, pie, table, document, receipt or mixed.");
+
+    /// <summary>Renders image <paramref name="index"/> of a dataset.</summary>
+    public static SyntheticImage Render(SynthOptions options, int index)
+    {
+        var random = new Random(SampleSeed(options.Seed, index));
+        SynthKind kind = options.Kind == SynthKind.Mixed ? (SynthKind)random.Next((int)SynthKind.Mixed) : options.Kind;
+        (int defaultWidth, int defaultHeight) = kind switch
+        {
+            SynthKind.Document => (448, 576),
+            SynthKind.Receipt => (320, 512),
+            _ => (512, 384),
+        };
+        int width = options.Width ?? defaultWidth, height = options.Height ?? defaultHeight;
+        SKColor background = kind is SynthKind.Receipt ? SKColors.White : random.Pick(SynthContent.Backgrounds);
+        using var canvas = new SynthCanvas(width, height, background);
+        List<SynthQuestion> questions = kind switch
+        {
+            SynthKind.Bar => ChartRenderer.Bar(canvas, random),
+            SynthKind.Line => ChartRenderer.Line(canvas, random),
+            SynthKind.Pie => ChartRenderer.Pie(canvas, random),
+            SynthKind.Table => TableRenderer.Render(canvas, random),
+            SynthKind.Document => DocumentRenderer.Document(canvas, random),
+            _ => DocumentRenderer.Receipt(canvas, random),
+        };
+        string id = $"{kind.ToString().ToLowerInvariant()}-{index:D6}";
+        bool scanned = kind is SynthKind.Document or SynthKind.Receipt && random.Next(10) < 6;
+        if (!scanned)
+        {
+            return new SyntheticImage(id, kind, "png", Encode(canvas.Bitmap, SKEncodedImageFormat.Png, 100), width, height, (uint)background, questions, canvas.Layout, null);
+        }
+        var scan = new ScanEffects(Math.Round((random.NextDouble() * 2 - 1) * 2.5, 2), random.Next(4, 14), random.Next(55, 86));
+        using SKBitmap scannedBitmap = Scan(canvas.Bitmap, scan, background, random);
+        return new SyntheticImage(id, kind, "jpg", Encode(scannedBitmap, SKEncodedImageFormat.Jpeg, scan.JpegQuality), width, height, (uint)background, questions,
+            canvas.Layout, scan);
+    }
+
+    /// <summary>
+    /// Writes images/, data.json (LLaVA: one record per question, with "category" and "kind"), layout.jsonl (what was
+    /// drawn where, per image) and manifest.json into <paramref name="directory"/>. Files are written whole, then renamed.
+    /// </summary>
+    public static SynthSummary Write(SynthOptions options, string directory, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        string images = Directory.CreateDirectory(Path.Combine(directory, "images")).FullName;
+        var records = new List<object>();
+        var categories = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        var kinds = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        string layoutPath = Path.Combine(directory, "layout.jsonl");
+        using (var layout = new StreamWriter(layoutPath + ".partial"))
+        {
+            for (int i = 0; i < options.Count; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                SyntheticImage image = Render(options, i);
+                string file = $"{image.Id}.{image.Format}";
+                WriteWhole(Path.Combine(images, file), image.Bytes);
+                string relative = $"images/{file}";
+                kinds[image.Kind.ToString().ToLowerInvariant()] = kinds.GetValueOrDefault(image.Kind.ToString().ToLowerInvariant()) + 1;
+                for (int q = 0; q < image.Questions.Count; q++)
+                {
+                    SynthQuestion question = image.Questions[q];
+                    categories[question.Category] = categories.GetValueOrDefault(question.Category) + 1;
+                    records.Add(new
+                    {
+                        id = $"{image.Id}-q{q + 1}",
+                        image = relative,
+                        category = question.Category,
+                        kind = image.Kind.ToString().ToLowerInvariant(),
+                        conversations = new object[]
+                        {
+                            new { from = "human", value = $"<image>\n{question.Question}" },
+                            new { from = "gpt", value = question.Answer },
+                        },
+                    });
+                }
+                layout.WriteLine(JsonSerializer.Serialize(new
+                {
+                    id = image.Id,
+                    image = relative,
+                    kind = image.Kind,
+                    width = image.Width,
+                    height = image.Height,
+                    background = image.Background,
+                    scan = image.Scan,
+                    elements = image.Layout,
+                }, Json));
+                progress?.Report(i + 1);
+            }
+        }
+        File.Move(layoutPath + ".partial", layoutPath, overwrite: true);
+        string dataFile = Path.Combine(directory, "data.json");
+        WriteWhole(dataFile, JsonSerializer.SerializeToUtf8Bytes(records, new JsonSerializerOptions { WriteIndented = true }));
+        var summary = new SynthSummary(dataFile, options.Count, records.Count, categories, kinds);
+        WriteWhole(Path.Combine(directory, "manifest.json"), JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            generator = "webssl synth",
+            kind = options.Kind.ToString().ToLowerInvariant(),
+            count = options.Count,
+            seed = options.Seed,
+            size = options.Width is null ? "per kind" : $"{options.Width}x{options.Height}",
+            images = summary.Images,
+            questions = summary.Questions,
+            categories,
+            kinds,
+        }, new JsonSerializerOptions { WriteIndented = true }));
+        return summary;
+    }
+
+    /// <summary>SplitMix64 of (seed, index): a stable per-image seed (HashCode is randomized per process).</summary>
+    public static int SampleSeed(int seed, int index)
+    {
+        ulong z = unchecked(((ulong)(uint)seed << 32 | (uint)index) + 0x9E3779B97F4A7C15UL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
+    }
+
+    /// <summary>A scanner's work: a slight rotation on paper, sensor noise, and JPEG compression (applied when encoding).</summary>
+    private static SKBitmap Scan(SKBitmap page, ScanEffects scan, SKColor paper, Random random)
+    {
+        var result = new SKBitmap(page.Info);
+        using (var canvas = new SKCanvas(result))
+        using (var paint = new SKPaint { IsAntialias = true })
+        using (SKImage source = SKImage.FromBitmap(page))
+        {
+            canvas.Clear(paper);
+            canvas.RotateDegrees((float)scan.RotationDegrees, page.Width / 2f, page.Height / 2f);
+            canvas.DrawImage(source, 0, 0, new SKSamplingOptions(SKFilterMode.Linear), paint);
+        }
+        Span<byte> pixels = result.GetPixelSpan();
+        for (int i = 0; i < pixels.Length; i += 4)
+        {
+            int noise = random.Next(-scan.NoiseAmplitude, scan.NoiseAmplitude + 1);
+            for (int ch = 0; ch < 3; ch++)
+            {
+                pixels[i + ch] = (byte)Math.Clamp(pixels[i + ch] + noise, 0, 255);
+            }
+        }
+        return result;
+    }
+
+    private static byte[] Encode(SKBitmap bitmap, SKEncodedImageFormat format, int quality)
+    {
+        using SKImage image = SKImage.FromBitmap(bitmap);
+        using SKData data = image.Encode(format, quality);
+        return data.ToArray();
+    }
+
+    private static void WriteWhole(string path, byte[] bytes)
+    {
+        string partial = path + ".partial";
+        File.WriteAllBytes(partial, bytes);
+        File.Move(partial, path, overwrite: true);
+    }
+}
