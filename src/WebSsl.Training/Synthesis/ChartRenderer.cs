@@ -121,8 +121,8 @@ internal static class ChartRenderer
         var measure = new Measure("Share", "%", 0, 100, 1, Percent: true);
         int k = random.Next(n);
         var lookup = new SynthQuestion($"What percentage does {labels[k]} account for?", SynthContent.Format(shares[k], measure), SynthCategory.ValueLookup);
-        List<SynthQuestion> rest = Questions(random, title, null, null, dimension, measure, labels, shares, "slices", seriesName: null);
-        return [lookup, .. rest.Where(q => q.Category is not SynthCategory.ValueLookup and not SynthCategory.SumTotal)];
+        List<SynthQuestion> rest = Questions(random, title, null, null, dimension, measure, labels, shares, "slices", seriesName: null, take: int.MaxValue);
+        return [lookup, .. rest.Where(q => q.Category is not SynthCategory.ValueLookup and not SynthCategory.SumTotal).Take(3)];
     }
 
     /// <summary>Percentages with one decimal that sum to exactly 100, all different.</summary>
@@ -212,7 +212,7 @@ internal static class ChartRenderer
 
     /// <summary>Four questions of different categories about one series of labeled values.</summary>
     private static List<SynthQuestion> Questions(Random random, string title, string? yTitle, string? xTitle, Dimension dimension, Measure measure,
-        string[] labels, decimal[] values, string marks, string? seriesName)
+        string[] labels, decimal[] values, string marks, string? seriesName, int take = 4)
     {
         int n = labels.Length;
         string of = seriesName is null ? "" : $" of {seriesName}";
@@ -242,6 +242,6 @@ internal static class ChartRenderer
         {
             pool.Add(new($"What is the sum of all {what} values{of}?", SynthContent.Format(values.Sum(), measure), SynthCategory.SumTotal));
         }
-        return pool.OrderBy(_ => random.Next()).Take(4).ToList();
+        return pool.OrderBy(_ => random.Next()).Take(take).ToList();
     }
 }
