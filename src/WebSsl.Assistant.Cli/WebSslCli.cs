@@ -24,6 +24,7 @@ public static class WebSslCli
         TrainingCommands.ValidateData(context),
         TrainingCommands.Train(context),
         SynthCommand.Create(context),
+        EvalCommand.Create(context),
     };
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default) =>

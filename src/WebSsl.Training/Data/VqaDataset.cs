@@ -17,6 +17,9 @@ public sealed record VqaRecord(string Id, int Line, IReadOnlyList<ImageSource> I
 {
     public int ImageMarkers => Turns.Where(t => t.Role == ChatRole.User).Sum(t => CountMarkers(t.Text));
 
+    /// <summary>The record's "category" field when it has one (webssl synth tags every question), for per-category scores.</summary>
+    public string? Category { get; init; }
+
     public static int CountMarkers(string text) => (text.Length - text.Replace(ChatTurn.ImageMarker, "", StringComparison.Ordinal).Length) / ChatTurn.ImageMarker.Length;
 }
 
@@ -86,7 +89,10 @@ public static class VqaDataset
             string? id = element.ValueKind == JsonValueKind.Object && element.TryGetProperty("id", out JsonElement i) ? i.ToString() : null;
             try
             {
-                records.Add(element.TryGetProperty("messages", out _) ? FromMessages(element, line, id, imageDirectory) : FromLlava(element, line, id, imageDirectory));
+                VqaRecord record = element.TryGetProperty("messages", out _) ? FromMessages(element, line, id, imageDirectory) : FromLlava(element, line, id, imageDirectory);
+                records.Add(element.TryGetProperty("category", out JsonElement category) && category.ValueKind == JsonValueKind.String
+                    ? record with { Category = category.GetString() }
+                    : record);
             }
             catch (Exception e) when (e is FormatException or InvalidOperationException or KeyNotFoundException)
             {

@@ -311,8 +311,8 @@ public static class Trainer
             var (turns, expected) = FirstQuestion(record, projector, cache, cancellationToken);
             GenerationResult answer = await engine.CompleteAsync(session, prompts.Build(turns), SamplingOptions.Greedy with { MaxTokens = options.GenerationMaxTokens },
                 cancellationToken);
-            exact += AnswerMetrics.ExactMatch(answer.Text, expected) ? 1 : 0;
-            relaxed += AnswerMetrics.RelaxedCorrect(answer.Text, expected) ? 1 : 0;
+            exact += AnswerScoring.ExactMatch(answer.Text, expected) ? 1 : 0;
+            relaxed += AnswerScoring.RelaxedCorrect(answer.Text, expected) ? 1 : 0;
         }
         return new ValidationResult(step, weighted / Math.Max(1, tokens), (double)exact / records.Count, (double)relaxed / records.Count, records.Count);
     }
