@@ -95,10 +95,18 @@ public static class SyntheticDataset
         string layoutPath = Path.Combine(directory, "layout.jsonl");
         using (var layout = new StreamWriter(layoutPath + ".partial"))
         {
+            // Images are independent: render a block on every core, then write it in order.
+            const int block = 64;
+            var rendered = new SyntheticImage[block];
             for (int i = 0; i < options.Count; i++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                SyntheticImage image = Render(options, i);
+                if (i % block == 0)
+                {
+                    int start = i;
+                    Parallel.For(start, Math.Min(options.Count, start + block), new ParallelOptions { CancellationToken = cancellationToken },
+                        j => rendered[j - start] = Render(options, j));
+                }
+                SyntheticImage image = rendered[i % block];
                 string file = $"{image.Id}.{image.Format}";
                 WriteWhole(Path.Combine(images, file), image.Bytes);
                 string relative = $"images/{file}";
