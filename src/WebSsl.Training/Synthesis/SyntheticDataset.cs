@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using SkiaSharp;
@@ -39,8 +40,12 @@ public static class SyntheticDataset
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = false,
+        // Readable text ("<image>", "€", "—") rather than \u escapes; these files are data, never embedded in HTML.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static SynthKind ParseKind(string text) => Enum.TryParse(text, ignoreCase: true, out SynthKind kind) && !int.TryParse(text, out _)
         ? kind
@@ -144,7 +149,7 @@ public static class SyntheticDataset
         }
         File.Move(layoutPath + ".partial", layoutPath, overwrite: true);
         string dataFile = Path.Combine(directory, "data.json");
-        WriteWhole(dataFile, JsonSerializer.SerializeToUtf8Bytes(records, new JsonSerializerOptions { WriteIndented = true }));
+        WriteWhole(dataFile, JsonSerializer.SerializeToUtf8Bytes(records, Indented));
         var summary = new SynthSummary(dataFile, options.Count, records.Count, categories, kinds);
         WriteWhole(Path.Combine(directory, "manifest.json"), JsonSerializer.SerializeToUtf8Bytes(new
         {
@@ -157,7 +162,7 @@ public static class SyntheticDataset
             questions = summary.Questions,
             categories,
             kinds,
-        }, new JsonSerializerOptions { WriteIndented = true }));
+        }, Indented));
         return summary;
     }
 
