@@ -26,7 +26,8 @@ public static class ImageLoader
     public static Image<Rgb24> LoadFile(string path, ImageLimits? limits = null)
     {
         limits ??= ImageLimits.Default;
-        var file = new FileInfo(path);
+        // A symbolic link (an HF cache snapshot, say) reports its own length; the limit applies to what it points to.
+        var file = new FileInfo(path) is { LinkTarget: not null } link && link.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target ? target : new FileInfo(path);
         if (!file.Exists)
         {
             throw new FileNotFoundException($"{path}: image file not found.", path);
