@@ -25,6 +25,7 @@ public static class WebSslCli
         TrainingCommands.Train(context),
         SynthCommand.Create(context),
         EvalCommand.Create(context),
+        ModelsCommand.Create(context),
     };
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default) =>
@@ -66,7 +67,7 @@ public static class WebSslCli
         e is CheckpointException or ImageRejectedException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
             or InvalidDataException or Language.Gguf.GgufException or Language.Engine.PromptTooLongException or Language.Engine.EngineBusyException
             or Multimodal.Adapters.AdapterMismatchException or Training.Training.TrainingDivergedException or Training.Training.TrainingSetupException
-            or Training.Data.SequenceException or Language.Prompting.ChatTemplateException or Server.Security.ServerConfigurationException;
+            or Training.Data.SequenceException or Language.Prompting.ChatTemplateException or Server.Security.ServerConfigurationException or Hub.HubException;
 }
 
 /// <summary>Where commands write. Spectre renders tables into the same writer, without ANSI codes when it is not a terminal.</summary>
