@@ -184,5 +184,59 @@ public sealed class VisionEncoder : IDisposable
         }
     }
 
+    /// <summary>
+    /// Features of a batch [B, 3, H, W] as <see cref="EncodeFeatures"/> selects them, but with gradients flowing to the
+    /// encoder's weights (call <see cref="SetTrainable"/> first): for training the encoder together with what follows it.
+    /// </summary>
+    public Tensor TrainingFeatures(Tensor pixelBatch, FeatureSelection? selection = null)
+    {
+        selection ??= FeatureSelection.Default;
+        var request = selection.Layer is int layer
+            ? new EncoderRequest { LastHiddenState = false, HiddenStates = [layer] }
+            : EncoderRequest.LastOnly;
+        using EncoderOutput output = Model.Forward(pixelBatch, request);
+        Tensor features = selection.Layer is int l ? output.HiddenStates[Model.NormalizeLayerIndex(l)] : output.LastHiddenState!;
+        // EncoderOutput disposes its tensors: hand out a new handle to the selected rows (the graph keeps the storage).
+        return selection.KeepCls ? features.narrow(1, 0, features.shape[1]) : features[.., 1..];
+    }
+
+    /// <summary>Switches gradients for the encoder's weights on or off; returns the tensors an optimizer should update.</summary>
+    public IReadOnlyList<TorchSharp.Modules.Parameter> SetTrainable(bool trainable)
+    {
+        IReadOnlyList<TorchSharp.Modules.Parameter> tensors = Model.TrainableTensors();
+        foreach (Tensor t in tensors)
+        {
+            t.requires_grad_(trainable);
+        }
+        return tensors;
+    }
+
+    /// <summary>
+    /// Writes the encoder as a HuggingFace checkpoint folder (config.json, preprocessor_config.json, model.safetensors in
+    /// float32 with the transformers key names), the form <see cref="Load"/> and transformers read: save_pretrained.
+    /// </summary>
+    public void SavePretrained(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var json = new System.Text.Json.JsonSerializerOptions { WriteIndented = true };
+        System.Text.Json.Nodes.JsonObject config = Config.ToJson();
+        config["torch_dtype"] = "float32";
+        WriteWhole(Path.Combine(directory, VisionCheckpoint.ConfigFile), config.ToJsonString(json));
+        WriteWhole(Path.Combine(directory, VisionCheckpoint.PreprocessorFile), Preprocessor.Config.ToJson().ToJsonString(json));
+        string weights = Path.Combine(directory, VisionCheckpoint.SingleWeightsFile);
+        using (var scope = NewDisposeScope())
+        {
+            SafetensorsWriter.Write(weights + ".partial", Model.named_parameters().Select(p => KeyValuePair.Create(p.name, p.parameter.detach().to(ScalarType.Float32, CPU).contiguous())),
+                SafetensorsDType.F32, new Dictionary<string, string> { ["format"] = "pt" });
+        }
+        File.Move(weights + ".partial", weights, overwrite: true);
+
+        static void WriteWhole(string path, string text)
+        {
+            File.WriteAllText(path + ".partial", text);
+            File.Move(path + ".partial", path, overwrite: true);
+        }
+    }
+
     public void Dispose() => Model.Dispose();
 }

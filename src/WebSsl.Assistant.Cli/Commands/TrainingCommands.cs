@@ -101,11 +101,18 @@ internal static class TrainingCommands
         var resume = new Option<bool>("--resume") { Description = "Require a checkpoint in --out and continue from it (resuming is automatic when one exists)." };
         var noResume = new Option<bool>("--no-resume") { Description = "Start over even if --out holds checkpoints." };
         var cache = new Option<DirectoryInfo?>("--feature-cache") { Description = "Encoder feature cache folder (default: --out/feature-cache)." };
+        var tune = new Option<string>("--tune")
+        {
+            DefaultValueFactory = _ => "projector",
+            Description = "What is trained: projector (stage 1, encoder and LLM frozen), llm (stage 2: projector and LLM; the tuned LLM is written as llm.gguf) " +
+                "or all (also the encoder, written as an HF folder encoder/).",
+        };
+        tune.AcceptOnlyFromAmong("projector", "llm", "all");
         Option<int?> threads = SharedOptions.Threads();
-        var command = new Command("train", "Train a projector from a Web-SSL encoder into a frozen local LLM, and write an adapter folder.")
+        var command = new Command("train", "Train a projector from a Web-SSL encoder into a local LLM (and optionally the LLM and encoder too), and write an adapter folder.")
         {
             data, images, encoder, llm, output, epochs, maxSteps, batch, accumulation, lr, warmup, decay, clip, seed, projector, grid, layer,
-            preprocess, resolution, template, system, checkpointEvery, validateEvery, validationFraction, strict, resume, noResume, cache, threads,
+            preprocess, resolution, template, system, checkpointEvery, validateEvery, validationFraction, strict, resume, noResume, cache, tune, threads,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -134,6 +141,7 @@ internal static class TrainingCommands
                 ValidationFraction = parse.GetValue(validationFraction),
                 Strict = parse.GetValue(strict),
                 Resume = !parse.GetValue(noResume),
+                Tune = Enum.Parse<TuneMode>(parse.GetValue(tune)!, ignoreCase: true),
             };
             var inputs = new TrainingInputs
             {

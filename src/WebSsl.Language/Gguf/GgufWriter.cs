@@ -33,6 +33,41 @@ public sealed class GgufWriter
 
     public GgufWriter Add(string key, int[] values) => Put(key, GgufValueType.Array, new GgufArray(GgufValueType.Int32, values));
 
+    /// <summary>
+    /// Copies every metadata entry of <paramref name="source"/> (except those <paramref name="skip"/> names) with its
+    /// exact GGUF type, so a model rewritten with new weights keeps its tokenizer, template and hyperparameters bit for bit.
+    /// </summary>
+    public GgufWriter CopyMetadata(GgufFile source, Func<string, bool>? skip = null)
+    {
+        foreach (var (key, value) in source.Metadata)
+        {
+            if (skip?.Invoke(key) == true || key == "general.alignment")
+            {
+                continue;
+            }
+            Put(key, TypeOf(value), value);
+        }
+        return this;
+    }
+
+    private static GgufValueType TypeOf(object value) => value switch
+    {
+        byte => GgufValueType.UInt8,
+        sbyte => GgufValueType.Int8,
+        ushort => GgufValueType.UInt16,
+        short => GgufValueType.Int16,
+        uint => GgufValueType.UInt32,
+        int => GgufValueType.Int32,
+        float => GgufValueType.Float32,
+        bool => GgufValueType.Bool,
+        string => GgufValueType.String,
+        GgufArray => GgufValueType.Array,
+        ulong => GgufValueType.UInt64,
+        long => GgufValueType.Int64,
+        double => GgufValueType.Float64,
+        _ => throw new ArgumentException($"metadata value of type {value.GetType().Name} has no GGUF type."),
+    };
+
     /// <summary>Removes a metadata key (tests use this to produce files that break one rule).</summary>
     public GgufWriter Remove(string key)
     {
@@ -181,6 +216,12 @@ public sealed class GgufWriter
             case GgufValueType.Float32: writer.Write((float)value); break;
             case GgufValueType.Bool: writer.Write((bool)value ? (byte)1 : (byte)0); break;
             case GgufValueType.UInt64: writer.Write((ulong)value); break;
+            case GgufValueType.UInt8: writer.Write((byte)value); break;
+            case GgufValueType.Int8: writer.Write((sbyte)value); break;
+            case GgufValueType.UInt16: writer.Write((ushort)value); break;
+            case GgufValueType.Int16: writer.Write((short)value); break;
+            case GgufValueType.Int64: writer.Write((long)value); break;
+            case GgufValueType.Float64: writer.Write((double)value); break;
             case GgufValueType.Array:
                 var array = (GgufArray)value;
                 writer.Write((uint)array.ElementType);

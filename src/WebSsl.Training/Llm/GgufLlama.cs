@@ -65,10 +65,11 @@ public sealed record LlamaHyperparameters
 }
 
 /// <summary>
-/// A frozen TorchSharp copy of a llama / qwen2 GGUF decoder, computing what llama.cpp computes from the same file:
+/// A TorchSharp copy of a llama / qwen2 GGUF decoder, computing what llama.cpp computes from the same file:
 /// token embedding lookup, pre-norm blocks (RMSNorm; attention with rope as llama.cpp applies it, GQA, qwen2's q/k/v
 /// biases; SwiGLU FFN), final RMSNorm, output projection (token_embd when tied). Weights are float32, dequantized by ggml
-/// itself, and never receive gradients; gradients flow through the activations to the image embeddings fed in.
+/// itself. Frozen by default (gradients flow through the activations to the image embeddings fed in); <see cref="SetTrainable"/>
+/// tunes the LLM too, and <see cref="SaveGguf"/> writes it back for llama.cpp.
 /// Tensor names follow the GGUF ones (blk.N.attn_q.weight ...).
 /// </summary>
 public sealed class GgufLlama : IDisposable
@@ -113,7 +114,8 @@ public sealed class GgufLlama : IDisposable
                     host.Dispose();
                     host = moved;
                 }
-                weights[info.Name] = host.requires_grad_(false);
+                // A Parameter from the start: an optimizer takes Parameters, and wrapping later would empty this handle.
+                weights[info.Name] = new TorchSharp.Modules.Parameter(host, requires_grad: false);
             }
             RequireShapes(gguf.Path, hyper, weights);
             return new GgufLlama(hyper, weights, device);
@@ -126,6 +128,45 @@ public sealed class GgufLlama : IDisposable
             }
             throw;
         }
+    }
+
+    /// <summary>The weights by GGUF tensor name (float32, PyTorch layout).</summary>
+    public IReadOnlyDictionary<string, Tensor> Weights => _weights;
+
+    /// <summary>Switches gradients for every weight on or off (stage-2 style tuning); returns the tensors to optimize.</summary>
+    public IReadOnlyList<TorchSharp.Modules.Parameter> SetTrainable(bool trainable)
+    {
+        foreach (Tensor w in _weights.Values)
+        {
+            w.requires_grad_(trainable);
+        }
+        return [.. _weights.Values.Cast<TorchSharp.Modules.Parameter>()];
+    }
+
+    /// <summary>
+    /// Writes the (trained) weights as a GGUF that llama.cpp serves: <paramref name="source"/>'s metadata copied exactly
+    /// (tokenizer, chat template, hyperparameters), every tensor in float32 under its GGUF name in ggml order, file type
+    /// ALL_F32. Written whole, then renamed.
+    /// </summary>
+    public void SaveGguf(string path, GgufFile source, string? name = null)
+    {
+        var writer = new GgufWriter { Alignment = (int)(source.Has("general.alignment") ? source.GetUInt32("general.alignment") : (uint)GgufFile.DefaultAlignment) }
+            .CopyMetadata(source)
+            .Add("general.file_type", 0u);
+        if (name is not null)
+        {
+            writer.Add("general.name", name);
+        }
+        foreach (GgufTensorInfo info in source.Tensors)
+        {
+            Tensor weight = _weights[info.Name];
+            writer.AddTensor(info.Name, info.Dimensions.ToArray(), GgmlType.F32, () =>
+            {
+                using var scope = NewDisposeScope();
+                return weight.detach().to(ScalarType.Float32, CPU).contiguous().data<float>().ToArray();
+            });
+        }
+        writer.Write(path);
     }
 
     /// <summary>Token embeddings [.., d] for token ids.</summary>

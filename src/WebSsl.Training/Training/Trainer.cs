@@ -2,6 +2,7 @@ using System.Diagnostics;
 using TorchSharp.Modules;
 using WebSsl.Language;
 using WebSsl.Language.Engine;
+using WebSsl.Language.Gguf;
 using WebSsl.Language.Prompting;
 using WebSsl.Multimodal.Adapters;
 using WebSsl.Multimodal.Projectors;
@@ -50,6 +51,12 @@ public sealed record TrainingInputs
 /// </summary>
 public static class Trainer
 {
+    /// <summary>The tuned LLM in an adapter folder of a run with <see cref="TuneMode.Llm"/> or <see cref="TuneMode.All"/>.</summary>
+    public const string TunedLlmFile = "llm.gguf";
+
+    /// <summary>The tuned encoder (an HF checkpoint folder) in an adapter folder of a run with <see cref="TuneMode.All"/>.</summary>
+    public const string TunedEncoderFolder = "encoder";
+
     public static async Task<TrainingResult> RunAsync(TrainingInputs inputs, TrainingOptions options, IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
@@ -100,7 +107,7 @@ public static class Trainer
         int samplesPerStep = options.BatchSize * options.GradientAccumulation;
         int totalSteps = options.MaxSteps ?? Math.Max(1, (int)Math.Ceiling(options.Epochs * train.Count / samplesPerStep));
 
-        // ---- the frozen LLM, checked against llama.cpp before any training
+        // ---- the training copy of the LLM, checked against llama.cpp before any training
         progress?.Report(new TrainingProgress(0, totalSteps, 0, double.NaN, 0, 0, TimeSpan.Zero, TimeSpan.Zero, "checking the LLM against llama.cpp"));
         using GgufLlama llama = GgufLlama.Load(llm.Gguf);
         LlmCheckReport check = await LlmCheck.RunAsync(llm, llama, options.LlmCheck, cancellationToken);
@@ -112,9 +119,12 @@ public static class Trainer
         // ---- projector, optimizer, and where to start
         manual_seed(options.Seed);
         using var projector = new Projector(projectorConfig);
-        using AdamW optimizer = optim.AdamW(projector.parameters(), options.LearningRate, 0.9, 0.999, 1e-8, options.WeightDecay);
+        var cache = new FeatureCache(encoder, inputs.Features, inputs.Preprocess, inputs.FeatureCacheDirectory ?? Path.Combine(output, "feature-cache"));
+        using var models = new TunedModels(options.Tune, projector, llama, encoder, cache, inputs.Features, inputs.Preprocess);
+        using AdamW optimizer = optim.AdamW(models.Parameters, options.LearningRate, 0.9, 0.999, 1e-8, options.WeightDecay);
         var fingerprint = new RunFingerprint
         {
+            Tune = options.Tune.ToString().ToLowerInvariant(),
             TotalSteps = totalSteps,
             BatchSize = options.BatchSize,
             GradientAccumulation = options.GradientAccumulation,
@@ -127,7 +137,7 @@ public static class Trainer
         string? latest = TrainingCheckpoint.Latest(output);
         if (latest is not null && options.Resume)
         {
-            start = TrainingCheckpoint.Load(latest, fingerprint, projector, optimizer);
+            start = TrainingCheckpoint.Load(latest, fingerprint, models, optimizer);
         }
         else
         {
@@ -138,7 +148,6 @@ public static class Trainer
         {
             log.Note(0, $"dropped {data.Problems.Count} of {data.TotalRecords} records: " + string.Join(" | ", data.Problems.Take(10)));
         }
-        var cache = new FeatureCache(encoder, inputs.Features, inputs.Preprocess, inputs.FeatureCacheDirectory ?? Path.Combine(output, "feature-cache"));
         var schedule = new LearningRateSchedule(options.LearningRate, totalSteps, options.WarmupRatio);
         using var engine = LanguageEngine.Create(llm, new EngineOptions
         {
@@ -166,7 +175,7 @@ public static class Trainer
             {
                 using var scope = NewDisposeScope();
                 var batch = MicroBatch(train, options, step, micro);
-                Tensor microLoss = Loss(projector, llama, batch, cache, cancellationToken) / options.GradientAccumulation;
+                Tensor microLoss = Loss(models, batch, cancellationToken) / options.GradientAccumulation;
                 microLoss.backward();
                 loss += microLoss.item<float>();
             }
@@ -176,7 +185,7 @@ public static class Trainer
                     $"the loss became {loss} at step {step}; the last good checkpoint is {TrainingCheckpoint.Latest(output) ?? "none (no checkpoint written yet)"}. " +
                     "Lower the learning rate or check the data.");
             }
-            double gradNorm = nn.utils.clip_grad_norm_(projector.parameters(), options.MaxGradNorm);
+            double gradNorm = nn.utils.clip_grad_norm_(models.Parameters, options.MaxGradNorm);
             optimizer.step();
 
             double samplesPerSecond = (step - start) * samplesPerStep / clock.Elapsed.TotalSeconds;
@@ -188,11 +197,11 @@ public static class Trainer
             bool last = step == totalSteps;
             if (step % options.CheckpointEvery == 0 || last)
             {
-                TrainingCheckpoint.Save(output, step, fingerprint, projector, optimizer, options.KeepCheckpoints);
+                TrainingCheckpoint.Save(output, step, fingerprint, models, optimizer, options.KeepCheckpoints);
             }
             if (validation.Count > 0 && (step % options.ValidateEvery == 0 || last))
             {
-                lastValidation = await Validate(projector, llama, engine, prompts, validation, cache, options, step, cancellationToken);
+                lastValidation = await Validate(models, llm, engine, prompts, template, validation, options, step, output, cancellationToken);
                 log.Validation(lastValidation);
                 progress?.Report(new TrainingProgress(step, totalSteps, epoch, loss, rate, samplesPerSecond, clock.Elapsed, remaining,
                     $"validation: loss {lastValidation.Loss:F4}, exact {lastValidation.ExactMatch:P1}, relaxed {lastValidation.RelaxedAccuracy:P1}"));
@@ -200,12 +209,26 @@ public static class Trainer
         }
         log.WriteCurve();
 
+        // ---- what was tuned, written back in the forms that serve it: a GGUF for llama.cpp, an HF folder for the encoder
+        LlmIdentity llmIdentity = Identities.Of(llm);
+        if (options.Tune >= TuneMode.Llm)
+        {
+            string tunedLlm = Path.Combine(output, TunedLlmFile);
+            llama.SaveGguf(tunedLlm, llm.Gguf, name: $"{llm.Name} (tuned)");
+            GgufFile written = GgufFile.Open(tunedLlm);
+            llmIdentity = Identities.Of(written);
+        }
+        if (options.Tune == TuneMode.All)
+        {
+            encoder.SavePretrained(Path.Combine(output, TunedEncoderFolder));
+        }
+
         // ---- the adapter
         var manifest = new AdapterManifest
         {
             Projector = projectorConfig,
             Encoder = encoderIdentity,
-            Llm = Identities.Of(llm),
+            Llm = llmIdentity,
             Prompt = new PromptSettings { Template = inputs.Template ?? "gguf", System = inputs.SystemPrompt },
             Training = new TrainingSummary
             {
@@ -218,6 +241,7 @@ public static class Trainer
                 FinalValidationLoss = lastValidation?.Loss,
                 ValidationExactMatch = lastValidation?.ExactMatch,
                 ValidationRelaxedAccuracy = lastValidation?.RelaxedAccuracy,
+                Tuned = options.Tune.ToString().ToLowerInvariant(),
             },
         };
         new Adapter(manifest, projector).Save(output);
@@ -251,11 +275,11 @@ public static class Trainer
     }
 
     /// <summary>Mean cross-entropy over all answer (and end-of-turn) tokens of the batch.</summary>
-    private static Tensor Loss(Projector projector, GgufLlama llama, IReadOnlyList<(VqaRecord Record, TrainingSequence Sequence)> batch,
-        FeatureCache cache, CancellationToken cancellationToken)
+    private static Tensor Loss(TunedModels models, IReadOnlyList<(VqaRecord Record, TrainingSequence Sequence)> batch, CancellationToken cancellationToken)
     {
-        var features = batch.SelectMany(b => b.Record.Images).Select(image => cache.Get(image, cancellationToken)).ToList();
-        Tensor? projected = features.Count > 0 ? projector.forward(stack(features)) : null;
+        GgufLlama llama = models.Llama;
+        var images = batch.SelectMany(b => b.Record.Images).ToList();
+        Tensor? projected = images.Count > 0 ? models.Projector.forward(models.Features(images, cancellationToken)) : null;
         int dim = llama.Hyper.EmbeddingSize;
         int longest = batch.Max(b => b.Sequence.Length);
         var rows = new List<Tensor>();
@@ -289,8 +313,8 @@ public static class Trainer
         return F.cross_entropy(logits, tensor(targets.ToArray()));
     }
 
-    private static async Task<ValidationResult> Validate(Projector projector, GgufLlama llama, LanguageEngine engine, PromptBuilder prompts,
-        List<(VqaRecord Record, TrainingSequence Sequence)> records, FeatureCache cache, TrainingOptions options, int step, CancellationToken cancellationToken)
+    private static async Task<ValidationResult> Validate(TunedModels models, LanguageModel llm, LanguageEngine engine, PromptBuilder prompts, ChatTemplate template,
+        List<(VqaRecord Record, TrainingSequence Sequence)> records, TrainingOptions options, int step, string output, CancellationToken cancellationToken)
     {
         double weighted = 0;
         int tokens = 0, exact = 0, relaxed = 0;
@@ -301,24 +325,45 @@ public static class Trainer
                 using var scope = NewDisposeScope();
                 var batch = records.Skip(i).Take(options.BatchSize).ToList();
                 int count = batch.Sum(b => b.Sequence.TargetTokens.Length);
-                weighted += Loss(projector, llama, batch, cache, cancellationToken).item<float>() * count;
+                weighted += Loss(models, batch, cancellationToken).item<float>() * count;
                 tokens += count;
             }
         }
-        using ChatSession session = engine.CreateSession();
-        foreach (var (record, _) in records)
+        // Answers come from llama.cpp, as served. A tuned LLM is written out and loaded for it: the file is what will serve.
+        LanguageModel? tuned = null;
+        LanguageEngine? tunedEngine = null;
+        try
         {
-            var (turns, expected) = FirstQuestion(record, projector, cache, cancellationToken);
-            GenerationResult answer = await engine.CompleteAsync(session, prompts.Build(turns), SamplingOptions.Greedy with { MaxTokens = options.GenerationMaxTokens },
-                cancellationToken);
-            exact += AnswerScoring.ExactMatch(answer.Text, expected) ? 1 : 0;
-            relaxed += AnswerScoring.RelaxedCorrect(answer.Text, expected) ? 1 : 0;
+            if (models.Mode >= TuneMode.Llm)
+            {
+                string path = Path.Combine(output, "validation.gguf");
+                models.Llama.SaveGguf(path, llm.Gguf);
+                tuned = LanguageModel.Load(path);
+                tunedEngine = LanguageEngine.Create(tuned, engine.Options);
+                prompts = new PromptBuilder(template, tuned);
+            }
+            LanguageEngine answering = tunedEngine ?? engine;
+            using ChatSession session = answering.CreateSession();
+            foreach (var (record, _) in records)
+            {
+                var (turns, expected) = FirstQuestion(record, models, cancellationToken);
+                GenerationResult answer = await answering.CompleteAsync(session, prompts.Build(turns), SamplingOptions.Greedy with { MaxTokens = options.GenerationMaxTokens },
+                    cancellationToken);
+                exact += AnswerScoring.ExactMatch(answer.Text, expected) ? 1 : 0;
+                relaxed += AnswerScoring.RelaxedCorrect(answer.Text, expected) ? 1 : 0;
+            }
+        }
+        finally
+        {
+            tunedEngine?.Dispose();
+            tuned?.Dispose();
+            File.Delete(Path.Combine(output, "validation.gguf"));
         }
         return new ValidationResult(step, weighted / Math.Max(1, tokens), (double)exact / records.Count, (double)relaxed / records.Count, records.Count);
     }
 
     /// <summary>The turns up to the first answer, with the images' embeddings computed by the projector, and that answer.</summary>
-    public static (List<ChatTurn> Turns, string Answer) FirstQuestion(VqaRecord record, Projector projector, FeatureCache cache, CancellationToken cancellationToken)
+    private static (List<ChatTurn> Turns, string Answer) FirstQuestion(VqaRecord record, TunedModels models, CancellationToken cancellationToken)
     {
         var turns = new List<ChatTurn>();
         int nextImage = 0;
@@ -334,7 +379,7 @@ public static class Trainer
             {
                 using var scope = NewDisposeScope();
                 using var inference = no_grad();
-                Tensor embedded = projector.forward(cache.Get(record.Images[nextImage++], cancellationToken).unsqueeze(0))[0];
+                Tensor embedded = models.Projector.forward(models.Features([record.Images[nextImage++]], cancellationToken))[0];
                 images.Add(new ImageEmbedding(embedded.contiguous().data<float>().ToArray(), (int)embedded.shape[1]));
             }
             turns.Add(new ChatTurn(role, text) { Images = images });

@@ -16,11 +16,12 @@ public sealed record RunFingerprint
     [JsonPropertyName("seed")] public required int Seed { get; init; }
     [JsonPropertyName("train_records")] public required int TrainRecords { get; init; }
     [JsonPropertyName("projector")] public required ProjectorConfig Projector { get; init; }
+    [JsonPropertyName("tune")] public string Tune { get; init; } = "projector";
 }
 
 /// <summary>
-/// A checkpoint folder, checkpoints/step-NNNNNNNN: projector weights, optimizer state (TorchSharp's AdamW state) and the
-/// step. Written under a temporary name and renamed: a folder with the final name is always complete.
+/// A checkpoint folder, checkpoints/step-NNNNNNNN: projector weights, the LLM's and encoder's weights when they are tuned,
+/// optimizer state (TorchSharp's AdamW state) and the step. Written under a temporary name and renamed: a folder with the final name is always complete.
 /// </summary>
 public static class TrainingCheckpoint
 {
@@ -29,7 +30,7 @@ public static class TrainingCheckpoint
 
     public static string Folder(string output) => Path.Combine(output, "checkpoints");
 
-    public static void Save(string output, int step, RunFingerprint fingerprint, Projector projector, AdamW optimizer, int keep)
+    internal static void Save(string output, int step, RunFingerprint fingerprint, TunedModels models, AdamW optimizer, int keep)
     {
         string root = Folder(output);
         Directory.CreateDirectory(root);
@@ -40,7 +41,8 @@ public static class TrainingCheckpoint
             Directory.Delete(temporary, recursive: true);
         }
         Directory.CreateDirectory(temporary);
-        Adapter.SaveWeights(projector, Path.Combine(temporary, Adapter.WeightsFile));
+        Adapter.SaveWeights(models.Projector, Path.Combine(temporary, Adapter.WeightsFile));
+        models.SaveParts(temporary);
         using (var stream = File.Create(Path.Combine(temporary, OptimizerFile)))
         using (var writer = new BinaryWriter(stream))
         {
@@ -61,8 +63,8 @@ public static class TrainingCheckpoint
     /// <summary>The newest complete checkpoint folder, or null.</summary>
     public static string? Latest(string output) => Completed(output).LastOrDefault();
 
-    /// <summary>Restores projector and optimizer; returns the step the checkpoint was taken after.</summary>
-    public static int Load(string checkpoint, RunFingerprint expected, Projector projector, AdamW optimizer)
+    /// <summary>Restores the trained weights and the optimizer; returns the step the checkpoint was taken after.</summary>
+    internal static int Load(string checkpoint, RunFingerprint expected, TunedModels models, AdamW optimizer)
     {
         var state = JsonSerializer.Deserialize<State>(File.ReadAllText(Path.Combine(checkpoint, StateFile)))
             ?? throw new InvalidDataException($"{checkpoint}: empty {StateFile}.");
@@ -72,7 +74,8 @@ public static class TrainingCheckpoint
                 $"{checkpoint}: this checkpoint belongs to a run with other settings ({JsonSerializer.Serialize(state.Fingerprint)}); " +
                 $"this run has {JsonSerializer.Serialize(expected)}. Use another --out folder, or --no-resume to start over.");
         }
-        Adapter.LoadWeights(projector, Path.Combine(checkpoint, Adapter.WeightsFile));
+        Adapter.LoadWeights(models.Projector, Path.Combine(checkpoint, Adapter.WeightsFile));
+        models.LoadParts(checkpoint);
         using (var stream = File.OpenRead(Path.Combine(checkpoint, OptimizerFile)))
         using (var reader = new BinaryReader(stream))
         {

@@ -49,6 +49,9 @@ public sealed record TrainingOptions
     /// <summary>How closely the training copy of the LLM must match llama.cpp; null = the default for its weight types.</summary>
     public Llm.LlmCheckCriterion? LlmCheck { get; init; }
 
+    /// <summary>What is trained: the projector (stage 1), also the LLM (stage 2), or also the encoder.</summary>
+    public TuneMode Tune { get; init; } = TuneMode.Projector;
+
     /// <summary>Continue from the newest checkpoint in the output folder when there is one.</summary>
     public bool Resume { get; init; } = true;
 

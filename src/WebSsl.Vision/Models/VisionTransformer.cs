@@ -76,6 +76,32 @@ public sealed class VisionTransformer : nn.Module
         }
         : new Dictionary<string, long[]>();
 
+    /// <summary>
+    /// The tensors an optimizer should update when the encoder itself is trained: every parameter, with each attention's
+    /// fused q/k/v matrix in place of the query/key/value views into it (the views then show the trained values), and
+    /// without mask_token, which only masked-image pretraining uses.
+    /// </summary>
+    public IReadOnlyList<Parameter> TrainableTensors()
+    {
+        var tensors = named_parameters()
+            .Where(p => !IsQkvView(p.name) && !p.name.EndsWith("mask_token", StringComparison.Ordinal))
+            .Select(p => p.parameter)
+            .ToList();
+        foreach (VisionSelfAttention attention in modules().OfType<VisionSelfAttention>())
+        {
+            tensors.Add(attention.QkvWeight);
+            if (attention.QkvBias is not null)
+            {
+                tensors.Add(attention.QkvBias);
+            }
+        }
+        return tensors;
+
+        static bool IsQkvView(string name) =>
+            name.Contains(".attention.attention.query.", StringComparison.Ordinal) || name.Contains(".attention.attention.key.", StringComparison.Ordinal)
+            || name.Contains(".attention.attention.value.", StringComparison.Ordinal);
+    }
+
     /// <summary>Number of entries in transformers' hidden_states tuple: the embeddings plus one per block.</summary>
     public int HiddenStateCount => Config.NumHiddenLayers + 1;
 
@@ -212,15 +238,17 @@ public sealed class PatchEmbeddings : nn.Module<Tensor, Tensor>
 public sealed class VisionSelfAttention : nn.Module<Tensor, Tensor>
 {
     private readonly int _heads;
-    private readonly Tensor _qkvWeight;
-    private readonly Tensor? _qkvBias;
+    // Held in an array: TorchSharp registers Parameter-typed fields by reflection, and the fused matrix must not become a
+    // checkpoint key of its own (query/key/value are).
+    private readonly Parameter?[] _fused;
+    private Parameter _qkvWeight => _fused[0]!;
+    private Parameter? _qkvBias => _fused[1];
 
     public VisionSelfAttention(VisionConfig config, ParameterFactory factory) : base("SelfAttention")
     {
         _heads = config.NumAttentionHeads;
         long d = config.HiddenSize;
-        _qkvWeight = factory.Allocate(3 * d, d);
-        _qkvBias = config.QkvBias ? factory.Allocate(3 * d) : null;
+        _fused = [new Parameter(factory.Allocate(3 * d, d), requires_grad: false), config.QkvBias ? new Parameter(factory.Allocate(3 * d), requires_grad: false) : null];
         query = Slice(0);
         key = Slice(1);
         value = Slice(2);
@@ -238,9 +266,9 @@ public sealed class VisionSelfAttention : nn.Module<Tensor, Tensor>
     public readonly Linear value;
 
     /// <summary>The fused [3D, D] projection that query, key and value are views of.</summary>
-    public Tensor QkvWeight => _qkvWeight;
+    public Parameter QkvWeight => _qkvWeight;
 
-    public Tensor? QkvBias => _qkvBias;
+    public Parameter? QkvBias => _qkvBias;
 
     public override Tensor forward(Tensor hidden)
     {
@@ -327,7 +355,9 @@ public sealed class SwiGluFfn : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor hidden)
     {
         Tensor[] halves = weights_in.forward(hidden).chunk(2, dim: -1);
-        return weights_out.forward(F.silu(halves[0]).mul_(halves[1]));
+        Tensor gate = F.silu(halves[0]);
+        // In place when nothing is being differentiated (serving); autograd needs the gate's value for the product's gradient.
+        return weights_out.forward(gate.requires_grad ? gate * halves[1] : gate.mul_(halves[1]));
     }
 }
 
