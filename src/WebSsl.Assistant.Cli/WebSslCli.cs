@@ -26,6 +26,7 @@ public static class WebSslCli
         SynthCommand.Create(context),
         EvalCommand.Create(context),
         ModelsCommand.Create(context),
+        DemoCommand.Create(context),
     };
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default) =>

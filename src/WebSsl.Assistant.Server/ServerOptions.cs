@@ -32,6 +32,12 @@ public sealed record ServerOptions
     /// <summary>The model id reported by the OpenAI API; default: "webssl-" + the adapter folder's name.</summary>
     public string? ModelName { get; set; }
 
+    /// <summary>
+    /// A notice about the model that the browser app shows above the conversation, e.g. that the demo model was trained
+    /// only on synthetic charts; null for none.
+    /// </summary>
+    public string? ModelNotice { get; set; }
+
     /// <summary>Folder of the browser app; default: the one shipped next to the server.</summary>
     public string? WebRoot { get; set; }
 }

@@ -9,12 +9,50 @@ namespace WebSsl.Assistant.Cli.Tests;
 public sealed partial class ServeCommandTests
 {
     [Fact]
-    public async Task Serve_without_models_says_what_is_missing()
+    public async Task Serve_with_some_models_but_not_all_says_what_is_missing()
     {
         using var data = new TempDirectory();
-        CliRun run = await CliRun.Webssl("serve", "--data-dir", data.Path, "--urls", "http://127.0.0.1:0");
+        CliRun run = await CliRun.Webssl("serve", "--data-dir", data.Path, "--urls", "http://127.0.0.1:0", "--llm", "model.gguf");
         Assert.Equal(WebSslCli.InputError, run.ExitCode);
-        Assert.Contains("serve needs --encoder, --llm, --adapter", run.Error);
+        Assert.Contains("serve needs --encoder, --adapter too", run.Error);
+    }
+
+    [Fact]
+    public async Task Serve_without_models_serves_the_demo_assistant_and_labels_it_as_a_demo()
+    {
+        using var data = new TempDirectory();
+        string demo = Path.Combine(data.Path, "demo");
+        CliRun build = await CliRun.Webssl("demo", "--dir", demo, "--steps", "2", "--train-images", "12", "--test-images", "3", "--batch-size", "4");
+        Assert.Equal(0, build.ExitCode);
+        Assert.Contains("blind (--no-image)", build.Output);
+        CliRun again = await CliRun.Webssl("demo", "--dir", demo, "--steps", "2", "--train-images", "12", "--test-images", "3", "--batch-size", "4");
+        Assert.Contains("cached in", again.Output);
+
+        using var stop = new CancellationTokenSource();
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Task<int> serving = WebSslCli.RunAsync(["serve", "--urls", "http://127.0.0.1:0", "--data-dir", data.Path, "--demo-dir", demo], TextReader.Null, output, error, stop.Token);
+        Match address = Match.Empty;
+        for (int i = 0; i < 300 && !(address = ServingLine().Match(output.ToString())).Success && !serving.IsCompleted; i++)
+        {
+            await Task.Delay(100);
+        }
+        Assert.True(address.Success, $"no 'serving' line; stdout: {output} stderr: {error}");
+        Assert.Contains("cached in", output.ToString()); // the bundle built above, not a new one
+        using var http = new HttpClient { BaseAddress = new Uri(address.Groups[1].Value) };
+        JsonElement info;
+        do
+        {
+            await Task.Delay(100);
+            info = await http.GetFromJsonAsync<JsonElement>("api/info");
+        }
+        while (info.GetProperty("status").GetString() == "loading");
+
+        Assert.Equal("ready", info.GetProperty("status").GetString());
+        Assert.StartsWith("Demo model trained on synthetic charts", info.GetProperty("notice").GetString());
+        Assert.Contains("webssl-demo-llm (tuned)", info.GetProperty("description").GetString());
+        stop.Cancel();
+        Assert.Equal(0, await serving);
     }
 
     [Fact]

@@ -82,6 +82,9 @@
   async function pollInfo() {
     try {
       state.info = await api("/api/info");
+      const notice = $("model-notice");
+      notice.textContent = state.info.notice || "";
+      notice.hidden = !state.info.notice;
       if (state.info.status === "ready") {
         setStatus(state.info.description || state.info.model, true);
         $("max-tokens").max = state.info.maxAnswerTokens;

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using WebSsl.Assistant.SemanticKernel;
 using WebSsl.Assistant.Server;
 using WebSsl.Multimodal.Assistant;
+using WebSsl.Training.Demo;
 
 namespace WebSsl.Assistant.Cli.Commands;
 
@@ -25,11 +26,14 @@ internal static class ServeCommand
         var maxSessions = new Option<int?>("--max-sessions") { Description = "Conversations whose KV cache stays resident; also the most answers generated at once (default 8)." };
         var maxQueue = new Option<int?>("--max-queue") { Description = "Questions that may wait for a slot before the server answers busy (default 32)." };
         var context_ = new Option<int?>("--context") { Description = "Tokens one conversation may hold (default 4096)." };
+        var demo = new Option<bool>("--demo") { Description = "Serve the offline demo assistant even when models are configured (it is also what serve uses when none are)." };
+        var demoDir = new Option<DirectoryInfo>("--demo-dir") { Description = "Where the demo bundle is cached.", DefaultValueFactory = _ => new DirectoryInfo(DemoCommand.DefaultDirectory) };
         Option<int?> threads = SharedOptions.Threads();
         Option<string> device = SharedOptions.Device();
-        var command = new Command("serve", "Run the assistant server: the browser app, the SignalR hub, the image and conversation API and an OpenAI-compatible API.")
+        var command = new Command("serve", "Run the assistant server: the browser app, the SignalR hub, the image and conversation API and an OpenAI-compatible API. " +
+            "With no models configured it serves the offline demo assistant (built on first use, about 15 minutes on 2 cores).")
         {
-            encoder, llm, adapter, urls, apiKey, dataDir, maxSessions, maxQueue, context_, threads, device,
+            encoder, llm, adapter, urls, apiKey, dataDir, maxSessions, maxQueue, context_, demo, demoDir, threads, device,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -61,15 +65,51 @@ internal static class ServeCommand
             Set($"{ServerOptions.Section}:{nameof(ServerOptions.ApiKey)}", parse.GetValue(apiKey));
             Set($"{ServerOptions.Section}:{nameof(ServerOptions.DataDirectory)}", parse.GetValue(dataDir)?.FullName);
 
-            await using WebApplication app = AssistantServer.Build([], overrides);
-            AssistantOptions assistant = app.Services.GetRequiredService<IOptions<WebSslAssistantOptions>>().Value.Assistant;
-            string[] missing = new[] { ("--encoder", assistant.EncoderPath), ("--llm", assistant.LlmPath), ("--adapter", assistant.AdapterPath) }
-                .Where(p => string.IsNullOrWhiteSpace(p.Item2)).Select(p => p.Item1).ToArray();
-            if (missing.Length > 0)
+            await using WebApplication configured = AssistantServer.Build([], overrides);
+            AssistantOptions assistant = configured.Services.GetRequiredService<IOptions<WebSslAssistantOptions>>().Value.Assistant;
+            var paths = new[] { ("--encoder", assistant.EncoderPath), ("--llm", assistant.LlmPath), ("--adapter", assistant.AdapterPath) };
+            bool nothingConfigured = paths.All(p => string.IsNullOrWhiteSpace(p.Item2));
+            if (parse.GetValue(demo) || nothingConfigured)
             {
-                throw new ArgumentException($"serve needs {string.Join(", ", missing)} (or WebSslAssistant:Assistant:EncoderPath/LlmPath/AdapterPath in appsettings.json " +
-                    "or the environment). `webssl quickstart` makes a tiny set to try.");
+                // No models: the demo assistant, labelled as such in the browser app.
+                DemoBundle bundle = await DemoCommand.OpenOrBuildAsync(context, parse.GetValue(demoDir)!.FullName, options: null, rebuild: false, cancellationToken);
+                AssistantOptions demoModels = bundle.AssistantOptions();
+                overrides[a + nameof(AssistantOptions.EncoderPath)] = demoModels.EncoderPath;
+                overrides[a + nameof(AssistantOptions.LlmPath)] = demoModels.LlmPath;
+                overrides[a + nameof(AssistantOptions.AdapterPath)] = demoModels.AdapterPath;
+                overrides[$"{ServerOptions.Section}:{nameof(ServerOptions.ModelNotice)}"] =
+                    $"{DemoBundle.Label} ({bundle.Scores.Overall:P0} on held-out synthetic questions, {bundle.Scores.Blind:P0} without the image). " +
+                    "It only knows charts like its training data; see the README (Real models) to serve Web-SSL checkpoints.";
             }
+            else
+            {
+                // An adapter trained with --tune llm|all carries its tuned LLM and encoder; they are used unless others are named.
+                if (!string.IsNullOrWhiteSpace(assistant.AdapterPath))
+                {
+                    string tunedLlm = Path.Combine(assistant.AdapterPath, WebSsl.Training.Training.Trainer.TunedLlmFile);
+                    string tunedEncoder = Path.Combine(assistant.AdapterPath, WebSsl.Training.Training.Trainer.TunedEncoderFolder);
+                    if (string.IsNullOrWhiteSpace(assistant.LlmPath) && File.Exists(tunedLlm))
+                    {
+                        overrides[a + nameof(AssistantOptions.LlmPath)] = tunedLlm;
+                    }
+                    if (string.IsNullOrWhiteSpace(assistant.EncoderPath) && Directory.Exists(tunedEncoder))
+                    {
+                        overrides[a + nameof(AssistantOptions.EncoderPath)] = tunedEncoder;
+                    }
+                }
+                string[] missing = paths.Where(p => string.IsNullOrWhiteSpace(p.Item2) && !overrides.ContainsKey(a + (p.Item1 switch
+                {
+                    "--encoder" => nameof(AssistantOptions.EncoderPath),
+                    "--llm" => nameof(AssistantOptions.LlmPath),
+                    _ => nameof(AssistantOptions.AdapterPath),
+                }))).Select(p => p.Item1).ToArray();
+                if (missing.Length > 0)
+                {
+                    throw new ArgumentException($"serve needs {string.Join(", ", missing)} too (or WebSslAssistant:Assistant:EncoderPath/LlmPath/AdapterPath in appsettings.json " +
+                        "or the environment); with none of them it serves the demo assistant.");
+                }
+            }
+            await using WebApplication app = AssistantServer.Build([], overrides);
             await app.StartAsync(cancellationToken);
             foreach (string address in app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [])
             {

@@ -15,10 +15,14 @@ internal static class SynthCommand
         var count = new Option<int>("--count") { Description = "Images to render (each gets up to 4 questions).", DefaultValueFactory = _ => 100 };
         var seed = new Option<int>("--seed") { Description = "Same seed, same bytes.", DefaultValueFactory = _ => 0 };
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for images/, data.json, layout.jsonl and manifest.json.", Required = true };
+        var profile = new Option<string>("--profile") { Description = "standard (every kind at realistic sizes) or demo (140x140 bar/line charts and short documents with large text, for models trained from scratch).", DefaultValueFactory = _ => "standard" };
+        profile.AcceptOnlyFromAmong("standard", "demo");
+        var conversations = new Option<bool>("--conversations") { Description = "One multi-turn record per image (all its questions) instead of one per question; for training." };
+        var captions = new Option<bool>("--captions") { Description = "Add a last turn \"Describe the image.\" answered with everything drawn; dense training targets." };
         var size = new Option<string?>("--size") { Description = "WxH for every image (default per kind: charts 512x384, documents 448x576, receipts 320x512)." };
         var command = new Command("synth", "Render synthetic charts, tables, documents and receipts with exactly known answers, as LLaVA JSON.")
         {
-            kind, count, seed, output, size,
+            kind, count, seed, output, size, profile, conversations, captions,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -28,6 +32,9 @@ internal static class SynthCommand
                 Kind = SyntheticDataset.ParseKind(parse.GetValue(kind)!),
                 Count = parse.GetValue(count),
                 Seed = parse.GetValue(seed),
+                Profile = Enum.Parse<SynthProfile>(parse.GetValue(profile)!, ignoreCase: true),
+                Conversations = parse.GetValue(conversations),
+                Captions = parse.GetValue(captions),
                 Width = width,
                 Height = height,
             };

@@ -28,6 +28,7 @@ public static class HealthEndpoints
                 error = loader.Error,
                 model = OpenAiEndpoints.ModelId(context.RequestServices),
                 description = loader.State == ModelState.Ready ? host.GetAsync().Result.Description : null,
+                notice = server.Value.ModelNotice,
                 tasks = Enum.GetNames<AssistantTask>().Select(t => t.ToLowerInvariant()),
                 maxImagesPerQuestion = options.MaxImagesPerTurn,
                 maxImageBytes = options.ImageLimits.MaxBytes,

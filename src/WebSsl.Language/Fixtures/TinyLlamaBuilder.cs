@@ -34,6 +34,9 @@ public sealed record LlamaShape
     /// <summary>Pad the vocabulary with unused tokens up to this size (0 = only the real vocabulary).</summary>
     public int VocabularySize { get; init; }
 
+    /// <summary>Extra whole-word tokens for the vocabulary (see <see cref="TinyVocabulary.Create"/>).</summary>
+    public IReadOnlyList<string>? Words { get; init; }
+
     public int HeadDim => EmbeddingLength / HeadCount;
 
     /// <summary>Generated shapes by name: tiny ones for tests, and real model shapes for benchmarks.</summary>
@@ -85,7 +88,7 @@ public static class TinyLlamaBuilder
     /// <summary>The metadata and tensors of a model, ready to write (tests edit it to produce broken files).</summary>
     public static GgufWriter Build(LlamaShape shape, Random random, IReadOnlyDictionary<int, int>? successor)
     {
-        TinyVocabulary vocabulary = TinyVocabulary.Create();
+        TinyVocabulary vocabulary = TinyVocabulary.Create(shape.Words);
         int vocab = Math.Max(vocabulary.Count, shape.VocabularySize);
         int d = shape.EmbeddingLength, kv = shape.HeadCountKv * shape.HeadDim, ff = shape.FeedForwardLength;
         string arch = shape.Architecture;

@@ -54,7 +54,9 @@ public sealed class TinyVocabulary
     /// <summary>The id of the byte-fallback token for <paramref name="value"/>.</summary>
     public int Byte(byte value) => Ids[$"<0x{value:X2}>"];
 
-    public static TinyVocabulary Create()
+    /// <param name="extraWords">Words to make whole tokens besides the built-in ones (a demo model's domain words: shorter
+    /// sequences, and a word is one prediction instead of several).</param>
+    public static TinyVocabulary Create(IEnumerable<string>? extraWords = null)
     {
         var tokens = new List<(string, float, TokenType)>
         {
@@ -85,7 +87,7 @@ public sealed class TinyVocabulary
             pieces.Add(SpaceMarker + c);
         }
         pieces.AddRange([".", ",", "?", "!", ":", "%", "$", "-", "(", ")", "'", "\""]);
-        foreach (string word in Words)
+        foreach (string word in Words.Concat(extraWords ?? []).Where(w => w.Length > 0 && !w.Any(char.IsWhiteSpace)))
         {
             // SentencePiece merges adjacent pieces only into pieces that exist, so every prefix of a word is a piece too:
             // "b" + "a" -> "ba", "ba" + "r" -> "bar". Without them words would never form and text would stay letters.

@@ -5,10 +5,33 @@ using SkiaSharp;
 
 namespace WebSsl.Training.Synthesis;
 
-/// <summary>What to generate. Null sizes take each kind's own (charts and tables 512x384, documents 448x576, receipts 320x512).</summary>
+/// <summary>
+/// Standard: the full variety (every kind, realistic sizes). Demo: 140 x 140 bar and line charts and short documents with
+/// large text, for the offline demo assistant that trains from scratch in minutes (see <see cref="DemoRenderer"/>).
+/// </summary>
+public enum SynthProfile
+{
+    Standard,
+    Demo,
+}
+
+/// <summary>What to generate. Null sizes take each kind's own (charts and tables 512x384, documents 448x576, receipts 320x512; 140x140 in the demo profile).</summary>
 public sealed record SynthOptions
 {
     public SynthKind Kind { get; init; } = SynthKind.Mixed;
+    public SynthProfile Profile { get; init; } = SynthProfile.Standard;
+
+    /// <summary>
+    /// One multi-turn record per image (all its questions as turns, as LLaVA's instruction data is) instead of one record
+    /// per question: training encodes each image once for all its answers. Evaluation wants one record per question.
+    /// </summary>
+    public bool Conversations { get; init; }
+
+    /// <summary>
+    /// Add a last turn "Describe the image." answered with everything drawn (title, every mark with its value, the total):
+    /// dense supervision in the manner of LLaVA's caption pretraining. Category "caption".
+    /// </summary>
+    public bool Captions { get; init; }
     public int Count { get; init; } = 100;
     public int Seed { get; init; }
     public int? Width { get; init; }
@@ -20,9 +43,14 @@ public sealed record SynthOptions
         {
             throw new ArgumentException($"--count is {Count}; it must be between 1 and 1000000.");
         }
-        if (Width is < 128 or > 4096 || Height is < 128 or > 4096)
+        int smallest = Profile == SynthProfile.Demo ? 96 : 128;
+        if (Width < smallest || Width > 4096 || Height < smallest || Height > 4096)
         {
-            throw new ArgumentException($"--size {Width}x{Height}: each side must be between 128 and 4096 pixels.");
+            throw new ArgumentException($"--size {Width}x{Height}: each side must be between {smallest} and 4096 pixels.");
+        }
+        if (Profile == SynthProfile.Demo && Kind is not (SynthKind.Bar or SynthKind.Line or SynthKind.Document or SynthKind.Mixed))
+        {
+            throw new ArgumentException($"the demo profile draws bar, line and document images (or a mix of them), not {Kind.ToString().ToLowerInvariant()}.");
         }
     }
 }
@@ -55,6 +83,10 @@ public static class SyntheticDataset
     public static SyntheticImage Render(SynthOptions options, int index)
     {
         var random = new Random(SampleSeed(options.Seed, index));
+        if (options.Profile == SynthProfile.Demo)
+        {
+            return RenderDemo(options, index, random);
+        }
         SynthKind kind = options.Kind == SynthKind.Mixed ? (SynthKind)random.Next((int)SynthKind.Mixed) : options.Kind;
         (int defaultWidth, int defaultHeight) = kind switch
         {
@@ -81,6 +113,30 @@ public static class SyntheticDataset
             return new SyntheticImage(id, kind, "png", Encode(canvas.Bitmap, SKEncodedImageFormat.Png, 100), width, height, (uint)background, questions, canvas.Layout, null);
         }
         var scan = new ScanEffects(Math.Round((random.NextDouble() * 2 - 1) * 2.5, 2), random.Next(4, 14), random.Next(55, 86));
+        using SKBitmap scannedBitmap = Scan(canvas.Bitmap, scan, background, random);
+        return new SyntheticImage(id, kind, "jpg", Encode(scannedBitmap, SKEncodedImageFormat.Jpeg, scan.JpegQuality), width, height, (uint)background, questions,
+            canvas.Layout, scan);
+    }
+
+    private static SyntheticImage RenderDemo(SynthOptions options, int index, Random random)
+    {
+        SynthKind kind = options.Kind == SynthKind.Mixed ? random.Pick([SynthKind.Bar, SynthKind.Line, SynthKind.Document]) : options.Kind;
+        int width = options.Width ?? 140, height = options.Height ?? 140;
+        SKColor background = random.Pick(SynthContent.Backgrounds);
+        using var canvas = new SynthCanvas(width, height, background);
+        List<SynthQuestion> questions = kind switch
+        {
+            SynthKind.Bar => DemoRenderer.Bar(canvas, random),
+            SynthKind.Line => DemoRenderer.Line(canvas, random),
+            _ => DemoRenderer.Document(canvas, random),
+        };
+        string id = $"{kind.ToString().ToLowerInvariant()}-{index:D6}";
+        if (kind != SynthKind.Document || random.Next(2) == 0)
+        {
+            return new SyntheticImage(id, kind, "png", Encode(canvas.Bitmap, SKEncodedImageFormat.Png, 100), width, height, (uint)background, questions, canvas.Layout, null);
+        }
+        // Half the documents look scanned, gently: a small tilt, grain and JPEG.
+        var scan = new ScanEffects(Math.Round((random.NextDouble() * 2 - 1) * 1.0, 2), random.Next(3, 9), random.Next(70, 91));
         using SKBitmap scannedBitmap = Scan(canvas.Bitmap, scan, background, random);
         return new SyntheticImage(id, kind, "jpg", Encode(scannedBitmap, SKEncodedImageFormat.Jpeg, scan.JpegQuality), width, height, (uint)background, questions,
             canvas.Layout, scan);
@@ -116,9 +172,34 @@ public static class SyntheticDataset
                 WriteWhole(Path.Combine(images, file), image.Bytes);
                 string relative = $"images/{file}";
                 kinds[image.Kind.ToString().ToLowerInvariant()] = kinds.GetValueOrDefault(image.Kind.ToString().ToLowerInvariant()) + 1;
-                for (int q = 0; q < image.Questions.Count; q++)
+                List<SynthQuestion> asked = [.. image.Questions];
+                if (options.Captions)
                 {
-                    SynthQuestion question = image.Questions[q];
+                    asked.Add(new SynthQuestion(SynthCaption.Question, SynthCaption.Of(image), SynthCaption.Category));
+                }
+                if (options.Conversations)
+                {
+                    foreach (SynthQuestion question in asked)
+                    {
+                        categories[question.Category] = categories.GetValueOrDefault(question.Category) + 1;
+                    }
+                    records.Add(new
+                    {
+                        id = image.Id,
+                        image = relative,
+                        category = "conversation",
+                        kind = image.Kind.ToString().ToLowerInvariant(),
+                        conversations = asked.SelectMany((question, q) => new object[]
+                        {
+                            new { from = "human", value = q == 0 ? $"<image>\n{question.Question}" : question.Question },
+                            new { from = "gpt", value = question.Answer },
+                        }).ToArray(),
+                    });
+                    asked.Clear();
+                }
+                for (int q = 0; q < asked.Count; q++)
+                {
+                    SynthQuestion question = asked[q];
                     categories[question.Category] = categories.GetValueOrDefault(question.Category) + 1;
                     records.Add(new
                     {
@@ -150,14 +231,17 @@ public static class SyntheticDataset
         File.Move(layoutPath + ".partial", layoutPath, overwrite: true);
         string dataFile = Path.Combine(directory, "data.json");
         WriteWhole(dataFile, JsonSerializer.SerializeToUtf8Bytes(records, Indented));
-        var summary = new SynthSummary(dataFile, options.Count, records.Count, categories, kinds);
+        var summary = new SynthSummary(dataFile, options.Count, categories.Values.Sum(), categories, kinds);
         WriteWhole(Path.Combine(directory, "manifest.json"), JsonSerializer.SerializeToUtf8Bytes(new
         {
             generator = "webssl synth",
             kind = options.Kind.ToString().ToLowerInvariant(),
+            profile = options.Profile.ToString().ToLowerInvariant(),
+            conversations = options.Conversations,
+            captions = options.Captions,
             count = options.Count,
             seed = options.Seed,
-            size = options.Width is null ? "per kind" : $"{options.Width}x{options.Height}",
+            size = options.Width is null ? (options.Profile == SynthProfile.Demo ? "140x140" : "per kind") : $"{options.Width}x{options.Height}",
             images = summary.Images,
             questions = summary.Questions,
             categories,

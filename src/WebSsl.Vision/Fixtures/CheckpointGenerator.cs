@@ -24,6 +24,12 @@ public sealed record GeneratorOptions
 
     /// <summary>Include ViTModel's pooler (saved by default by transformers for ViTModel).</summary>
     public bool VitPooler { get; init; } = true;
+
+    /// <summary>
+    /// Initialize for training from scratch (timm / DINOv2 style: linear weights ~ N(0, 0.02), biases 0, norms 1 and 0,
+    /// tokens and positions ~ N(0, 0.02), layer scale 0.1) instead of the test values that make every part matter.
+    /// </summary>
+    public bool ForTraining { get; init; }
 }
 
 /// <summary>
@@ -39,6 +45,7 @@ public static class CheckpointGenerator
     {
         ["tiny"] = Dino(32, 2, 4, 42, patch: 14, swiglu: true),
         ["tiny-mae"] = Vit(32, 2, 4, 128, image: 32, patch: 16),
+        ["demo"] = Dino(128, 4, 2, 112),
         ["vit-s"] = Dino(384, 12, 6, 224),
         ["vit-b"] = Dino(768, 12, 12, 224),
         ["dino300m"] = Dino(1024, 24, 16, 224),
@@ -164,7 +171,9 @@ public static class CheckpointGenerator
         var layout = TensorLayout(config, options.VitPooler)
             .Select(t => new TensorSpec(options.KeyPrefix + t.Name, options.DType, t.Shape))
             .ToList();
-        Tensor Produce(TensorSpec spec) => RandomWeight(spec.Name[options.KeyPrefix.Length..], spec.Shape, config, options.Seed);
+        Tensor Produce(TensorSpec spec) => options.ForTraining
+            ? TrainingInitialWeight(spec.Name[options.KeyPrefix.Length..], spec.Shape, options.Seed)
+            : RandomWeight(spec.Name[options.KeyPrefix.Length..], spec.Shape, config, options.Seed);
 
         JsonObject configJson = config.ToJson();
         configJson["torch_dtype"] = options.DType switch
@@ -241,6 +250,25 @@ public static class CheckpointGenerator
         }
         long fanIn = shape.Skip(1).Aggregate(1L, (a, b) => a * b);
         return Normal(1.0 / Math.Sqrt(fanIn));
+    }
+
+    /// <summary>Initial weights for training from scratch (see <see cref="GeneratorOptions.ForTraining"/>).</summary>
+    public static Tensor TrainingInitialWeight(string name, long[] shape, int seed)
+    {
+        var generator = new TorchSharp.torch.Generator((ulong)(seed * 1_000_003L + StableHash(name)));
+        if (name.EndsWith("lambda1", StringComparison.Ordinal))
+        {
+            return full(shape, 0.1f);
+        }
+        if (name.Contains("norm", StringComparison.Ordinal))
+        {
+            return name.EndsWith(".weight", StringComparison.Ordinal) ? ones(shape) : zeros(shape);
+        }
+        if (name.EndsWith(".bias", StringComparison.Ordinal) || name.EndsWith("mask_token", StringComparison.Ordinal))
+        {
+            return zeros(shape);
+        }
+        return normal(0, 0.02, shape.AsSpan(), generator: generator).clamp(-0.04, 0.04);
     }
 
     private static long StableHash(string text)

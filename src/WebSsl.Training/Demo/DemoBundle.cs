@@ -1,0 +1,284 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using WebSsl.Language;
+using WebSsl.Language.Engine;
+using WebSsl.Language.Fixtures;
+using WebSsl.Multimodal.Assistant;
+using WebSsl.Training.Evaluation;
+using WebSsl.Training.Synthesis;
+using WebSsl.Training.Training;
+using WebSsl.Vision;
+using WebSsl.Vision.Fixtures;
+using WebSsl.Vision.Images;
+
+namespace WebSsl.Training.Demo;
+
+/// <summary>
+/// How the demo assistant is built. The defaults fit the 15-minute budget on a 2-core CPU; every number goes into the
+/// bundle's fingerprint, so changing one rebuilds.
+/// </summary>
+public sealed record DemoOptions
+{
+    public int TrainImages { get; init; } = 4000;
+    public int TestImages { get; init; } = 300;
+    public int Steps { get; init; } = 1200;
+    public int BatchSize { get; init; } = 32;
+    public double LearningRate { get; init; } = 2e-3;
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Image side in pixels (a multiple of the patch size 14); the synthetic images are drawn at this size.</summary>
+    public int ImageSize { get; init; } = 112;
+
+    /// <summary>The encoder: Web-DINO architecture (Dinov2Model with SwiGLU and layer scale), HF layout.</summary>
+    public int EncoderWidth { get; init; } = 128;
+    public int EncoderLayers { get; init; } = 4;
+    public int EncoderHeads { get; init; } = 2;
+
+    public int LlmWidth { get; init; } = 128;
+    public int LlmBlocks { get; init; } = 3;
+    public int LlmHeads { get; init; } = 4;
+    public int LlmFeedForward { get; init; } = 384;
+
+    /// <summary>Resize the encoder's patch grid to this many tokens per side before the LLM (null: all patches).</summary>
+    public int? TokenGrid { get; init; }
+}
+
+/// <summary>Held-out scores of the demo assistant, measured by the evaluation harness when it was built.</summary>
+public sealed record DemoScores(
+    [property: JsonPropertyName("overall")] double Overall,
+    [property: JsonPropertyName("blind")] double Blind,
+    [property: JsonPropertyName("questions")] int Questions,
+    [property: JsonPropertyName("categories")] IReadOnlyDictionary<string, double> Categories,
+    [property: JsonPropertyName("blind_categories")] IReadOnlyDictionary<string, double> BlindCategories);
+
+/// <summary>A step of the build, for progress displays.</summary>
+public sealed record DemoProgress(string Stage, string Detail, double Fraction);
+
+/// <summary>
+/// The offline demo assistant: a small encoder in the Web-DINO architecture (HF layout), a small llama-architecture LLM
+/// written as GGUF, and a projector, all trained from scratch together (<see cref="TuneMode.All"/>) on synthetic charts
+/// and documents from <see cref="SyntheticDataset"/>, then scored with <see cref="Evaluator"/> on held-out images, with
+/// and without the image. Deterministic for a seed; cached in its folder and rebuilt only when asked or when the
+/// options or the bundle format change. It is a demonstration that the whole pipeline really learns, not a general
+/// model: it knows only these synthetic charts.
+/// </summary>
+public sealed partial record DemoBundle
+{
+    /// <summary>Bumped whenever what a build produces changes, so old bundles are rebuilt.</summary>
+    public const int FormatVersion = 1;
+
+    public const string ManifestFile = "bundle.json";
+    public const string Label = "Demo model trained on synthetic charts and documents";
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    [JsonPropertyName("format")] public int Format { get; init; } = FormatVersion;
+    [JsonPropertyName("label")] public string Description { get; init; } = Label;
+    [JsonPropertyName("options")] public required DemoOptions Options { get; init; }
+    [JsonPropertyName("encoder")] public required string EncoderPath { get; init; }
+    [JsonPropertyName("llm")] public required string LlmPath { get; init; }
+    [JsonPropertyName("adapter")] public required string AdapterPath { get; init; }
+    [JsonPropertyName("scores")] public required DemoScores Scores { get; init; }
+    [JsonPropertyName("build_seconds")] public required double BuildSeconds { get; init; }
+    [JsonPropertyName("train_seconds")] public required double TrainSeconds { get; init; }
+    [JsonPropertyName("created_utc")] public DateTime CreatedUtc { get; init; } = DateTime.UtcNow;
+
+    [JsonIgnore] public string Directory { get; private set; } = "";
+
+    /// <summary>The bundle in <paramref name="directory"/> if it is complete, of this format and built with these options; otherwise null.</summary>
+    public static DemoBundle? TryOpen(string directory, DemoOptions? options = null)
+    {
+        string path = Path.Combine(directory, ManifestFile);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        try
+        {
+            DemoBundle? bundle = JsonSerializer.Deserialize<DemoBundle>(File.ReadAllText(path), Json);
+            if (bundle is null || bundle.Format != FormatVersion || (options is not null && bundle.Options != options))
+            {
+                return null;
+            }
+            bundle.Directory = Path.GetFullPath(directory);
+            bool complete = System.IO.Directory.Exists(bundle.Resolve(bundle.EncoderPath)) && File.Exists(bundle.Resolve(bundle.LlmPath))
+                && File.Exists(Path.Combine(bundle.Resolve(bundle.AdapterPath), "adapter.json"));
+            return complete ? bundle : null;
+        }
+        catch (JsonException)
+        {
+            return null; // a damaged manifest means: build again
+        }
+    }
+
+    /// <summary>Paths in the manifest are relative to the bundle folder, so a bundle can be moved.</summary>
+    public string Resolve(string relative) => Path.GetFullPath(Path.Combine(Directory, relative));
+
+    public AssistantOptions AssistantOptions(int? threads = null) => new()
+    {
+        EncoderPath = Resolve(EncoderPath),
+        LlmPath = Resolve(LlmPath),
+        AdapterPath = Resolve(AdapterPath),
+        Threads = threads,
+    };
+
+    /// <summary>Opens the cached bundle, or builds it (minutes) when there is none, it is outdated, or <paramref name="rebuild"/>.</summary>
+    public static async Task<DemoBundle> OpenOrBuildAsync(string directory, DemoOptions? options = null, bool rebuild = false,
+        IProgress<DemoProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new DemoOptions();
+        if (!rebuild && TryOpen(directory, options) is DemoBundle cached)
+        {
+            return cached;
+        }
+        return await BuildAsync(directory, options, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    public static async Task<DemoBundle> BuildAsync(string directory, DemoOptions options, IProgress<DemoProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        directory = Path.GetFullPath(directory);
+        System.IO.Directory.CreateDirectory(directory);
+        File.Delete(Path.Combine(directory, ManifestFile)); // from here until the end, the folder holds no usable bundle
+        string Sub(string name) => Path.Combine(directory, name);
+
+        // ---- data: synthetic charts and documents, training and held-out test sets from different seeds
+        progress?.Report(new DemoProgress("data", $"rendering {options.TrainImages} + {options.TestImages} synthetic images", 0));
+        // Training: one conversation per image, all its questions plus a full description last (dense targets, one encoder
+        // pass per image); testing: one record per question, as the evaluation asks them.
+        var trainData = new SynthOptions
+        {
+            Profile = SynthProfile.Demo, Count = options.TrainImages, Seed = options.Seed * 1000 + 1, Width = options.ImageSize, Height = options.ImageSize,
+            Conversations = true, Captions = true,
+        };
+        var testData = new SynthOptions { Profile = SynthProfile.Demo, Count = options.TestImages, Seed = options.Seed * 1000 + 2, Width = options.ImageSize, Height = options.ImageSize };
+        SynthSummary train = await Task.Run(() => SyntheticDataset.Write(trainData, Sub("data/train"), null, cancellationToken), cancellationToken).ConfigureAwait(false);
+        SynthSummary test = await Task.Run(() => SyntheticDataset.Write(testData, Sub("data/test"), null, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+        // ---- untrained models in their real formats: an HF Web-DINO folder and a llama GGUF whose vocabulary has the data's words
+        progress?.Report(new DemoProgress("models", "writing the untrained encoder (HF layout) and LLM (GGUF)", 0));
+        string initialEncoder = Sub("init/encoder");
+        var encoderConfig = CheckpointGenerator.Dino(options.EncoderWidth, options.EncoderLayers, options.EncoderHeads, options.ImageSize);
+        CheckpointGenerator.Write(initialEncoder, encoderConfig, new GeneratorOptions
+        {
+            ForTraining = true,
+            Seed = options.Seed,
+            Preprocessor = PreprocessorConfig.DefaultFor(encoderConfig.ImageSize),
+        });
+        string initialLlm = Sub("init/llm.gguf");
+        var shape = new LlamaShape
+        {
+            Architecture = "llama",
+            EmbeddingLength = options.LlmWidth,
+            BlockCount = options.LlmBlocks,
+            HeadCount = options.LlmHeads,
+            HeadCountKv = options.LlmHeads,
+            FeedForwardLength = options.LlmFeedForward,
+            ContextLength = 1024,
+            TokenEmbeddingStd = 0.02,
+            OutputWeightStd = 0.02,
+            Words = Words(train.DataFile),
+        };
+        TinyLlamaBuilder.Build(shape, new Random(options.Seed), successor: null)
+            .Add("general.name", "webssl-demo-llm")
+            .Write(initialLlm);
+
+        // ---- everything trained together, from scratch
+        string adapter = Sub("adapter");
+        var trainClock = Stopwatch.StartNew();
+        using (VisionEncoder encoder = VisionEncoder.Load(initialEncoder))
+        using (LanguageModel llm = LanguageModel.Load(initialLlm))
+        {
+            await Trainer.RunAsync(new TrainingInputs
+            {
+                DataFile = train.DataFile,
+                OutputDirectory = adapter,
+                Encoder = encoder,
+                Llm = llm,
+            }, new TrainingOptions
+            {
+                MaxSteps = options.Steps,
+                BatchSize = options.BatchSize,
+                LearningRate = options.LearningRate,
+                WarmupRatio = 0.05,
+                MaxGradNorm = 1.0,
+                Seed = options.Seed,
+                TokenGrid = options.TokenGrid,
+                CheckpointEvery = Math.Max(50, options.Steps / 5),
+                ValidateEvery = options.Steps,
+                ValidationFraction = 0.005,
+                ValidationMax = 32,
+                GenerationMaxTokens = 8,
+                Resume = false,
+                Tune = TuneMode.All,
+            }, new Progress<TrainingProgress>(p => progress?.Report(new DemoProgress("training",
+                p.Message ?? $"step {p.Step}/{p.TotalSteps}, loss {p.Loss:F3}, {p.SamplesPerSecond:F1} samples/s, {p.Remaining:mm\\:ss} left",
+                p.TotalSteps == 0 ? 0 : (double)p.Step / p.TotalSteps))), cancellationToken).ConfigureAwait(false);
+        }
+        double trainSeconds = trainClock.Elapsed.TotalSeconds;
+        if (System.IO.Directory.Exists(Path.Combine(adapter, "checkpoints")))
+        {
+            System.IO.Directory.Delete(Path.Combine(adapter, "checkpoints"), recursive: true); // the bundle is final; resuming it is not offered
+        }
+
+        // ---- measured on held-out images: with the image, and blind
+        var bundle = new DemoBundle
+        {
+            Options = options,
+            EncoderPath = Path.Combine("adapter", Trainer.TunedEncoderFolder),
+            LlmPath = Path.Combine("adapter", Trainer.TunedLlmFile),
+            AdapterPath = "adapter",
+            Scores = new DemoScores(0, 0, 0, new Dictionary<string, double>(), new Dictionary<string, double>()),
+            BuildSeconds = 0,
+            TrainSeconds = trainSeconds,
+        };
+        bundle.Directory = directory;
+        progress?.Report(new DemoProgress("evaluation", $"scoring {test.Questions} held-out questions, with and without the image", 0));
+        EvalDataset dataset = EvalDataset.Read(test.DataFile);
+        EvalReport seeing, blind;
+        await using (VisionAssistant assistant = await VisionAssistant.LoadAsync(bundle.AssistantOptions() with
+        {
+            Engine = new EngineOptions { MaxSessions = 2, MaxQueue = 2, ContextSize = 2048, MaxSessionTokens = 1024 },
+        }, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            seeing = await Evaluator.RunAsync(assistant, dataset, new EvalOptions { MaxTokens = 8, Parallel = 2 }, null, cancellationToken).ConfigureAwait(false);
+            blind = await Evaluator.RunAsync(assistant, dataset, new EvalOptions { MaxTokens = 8, Parallel = 2, NoImage = true }, null, cancellationToken).ConfigureAwait(false);
+        }
+        seeing.Write(Sub("eval"));
+        blind.Write(Sub("eval-blind"));
+        bundle = bundle with
+        {
+            Scores = new DemoScores(seeing.Overall, blind.Overall, seeing.Samples,
+                seeing.Categories.ToDictionary(c => c.Key, c => c.Value.Score), blind.Categories.ToDictionary(c => c.Key, c => c.Value.Score)),
+            BuildSeconds = clock.Elapsed.TotalSeconds,
+        };
+        bundle.Directory = directory;
+        string manifest = Path.Combine(directory, ManifestFile);
+        File.WriteAllText(manifest + ".partial", JsonSerializer.Serialize(bundle, Json));
+        File.Move(manifest + ".partial", manifest, overwrite: true);
+        return bundle;
+    }
+
+    /// <summary>The distinct words of the training questions and answers: they become whole tokens of the demo LLM.</summary>
+    private static List<string> Words(string dataFile)
+    {
+        using JsonDocument data = JsonDocument.Parse(File.ReadAllBytes(dataFile));
+        var words = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (JsonElement record in data.RootElement.EnumerateArray())
+        {
+            foreach (JsonElement turn in record.GetProperty("conversations").EnumerateArray())
+            {
+                foreach (Match word in Word().Matches(turn.GetProperty("value").GetString() ?? ""))
+                {
+                    words.Add(word.Value);
+                }
+            }
+        }
+        return [.. words];
+    }
+
+    [GeneratedRegex("[A-Za-z]{2,}")]
+    private static partial Regex Word();
+}
