@@ -183,4 +183,21 @@ public sealed class BrowserTests(ServerWorld world) : IAsyncLifetime
         List<ConversationSummary>? list = await server.Http.GetFromJsonAsync<List<ConversationSummary>>("api/conversations");
         Assert.Single(list!);
     }
+
+    [Fact]
+    public async Task A_model_notice_such_as_the_demo_label_is_shown_above_the_conversation()
+    {
+        await using (RunningServer plain = await world.StartAsync())
+        {
+            IPage page = await OpenAsync(plain);
+            await Expect(page.Locator("#model-notice")).ToBeHiddenAsync();
+        }
+
+        const string notice = "Demo model trained on synthetic charts and documents; it only knows charts like its training data.";
+        await using RunningServer server = await world.StartAsync(new() { ["Server:ModelNotice"] = notice });
+        IPage labelled = await OpenAsync(server);
+        await Expect(labelled.Locator("#model-notice")).ToBeVisibleAsync();
+        await Expect(labelled.Locator("#model-notice")).ToHaveTextAsync(notice);
+        await labelled.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Artifacts, "browser-model-notice.png") });
+    }
 }
