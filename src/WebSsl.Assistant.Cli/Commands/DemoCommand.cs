@@ -14,12 +14,13 @@ internal static class DemoCommand
     {
         var directory = new Option<DirectoryInfo>("--dir") { Description = "Where the bundle is kept.", DefaultValueFactory = _ => new DirectoryInfo(DefaultDirectory) };
         var rebuild = new Option<bool>("--rebuild") { Description = "Build again even if a bundle is cached." };
-        var steps = new Option<int?>("--steps") { Description = "Training steps (default 1500)." };
-        var images = new Option<int?>("--train-images") { Description = "Synthetic training images (default 4000)." };
-        var testImages = new Option<int?>("--test-images") { Description = "Held-out synthetic images for the scores (default 300)." };
-        var batch = new Option<int?>("--batch-size") { Description = "Records per step (default 32)." };
-        var lr = new Option<double?>("--lr") { Description = "Peak learning rate (default 1e-3)." };
-        var seed = new Option<int?>("--seed") { Description = "Seed for data and weights (default 1)." };
+        var d = new DemoOptions();
+        var steps = new Option<int?>("--steps") { Description = $"Training steps (default {d.Steps})." };
+        var images = new Option<int?>("--train-images") { Description = $"Synthetic training images (default {d.TrainImages})." };
+        var testImages = new Option<int?>("--test-images") { Description = $"Held-out synthetic images for the scores (default {d.TestImages})." };
+        var batch = new Option<int?>("--batch-size") { Description = $"Conversations per step (default {d.BatchSize})." };
+        var lr = new Option<double?>("--lr") { Description = $"Peak learning rate (default {d.LearningRate.ToString(CultureInfo.InvariantCulture)})." };
+        var seed = new Option<int?>("--seed") { Description = $"Seed for data and weights (default {d.Seed})." };
         var command = new Command("demo", "Build the offline demo assistant (a small Web-DINO encoder, LLM and projector trained from scratch on synthetic charts; " +
             "about 15 minutes on 2 CPU cores, then cached) and print its held-out scores.")
         {
