@@ -23,7 +23,7 @@ public sealed record DemoOptions
 {
     public int TrainImages { get; init; } = 4000;
     public int TestImages { get; init; } = 300;
-    public int Steps { get; init; } = 1300;
+    public int Steps { get; init; } = 1200;
     public int BatchSize { get; init; } = 32;
     public double LearningRate { get; init; } = 2e-3;
     public int Seed { get; init; } = 1;
