@@ -51,6 +51,8 @@ public sealed partial class ServeCommandTests
         Assert.Equal("ready", info.GetProperty("status").GetString());
         Assert.StartsWith("Demo model trained on synthetic charts", info.GetProperty("notice").GetString());
         Assert.Contains("webssl-demo-llm (tuned)", info.GetProperty("description").GetString());
+        Assert.Equal("webssl-demo", info.GetProperty("model").GetString());
+        Assert.Matches(@"\(\d+% on held-out synthetic questions, \d+% without the image\)", info.GetProperty("notice").GetString());
         stop.Cancel();
         Assert.Equal(0, await serving);
     }

@@ -78,8 +78,9 @@ internal static class ServeCommand
                 overrides[a + nameof(AssistantOptions.LlmPath)] = demoModels.LlmPath;
                 overrides[a + nameof(AssistantOptions.AdapterPath)] = demoModels.AdapterPath;
                 overrides[$"{ServerOptions.Section}:{nameof(ServerOptions.ModelNotice)}"] =
-                    $"{DemoBundle.Label} ({bundle.Scores.Overall:P0} on held-out synthetic questions, {bundle.Scores.Blind:P0} without the image). " +
+                    $"{DemoBundle.Label} ({Percent(bundle.Scores.Overall)} on held-out synthetic questions, {Percent(bundle.Scores.Blind)} without the image). " +
                     "It only knows charts like its training data; see the README (Real models) to serve Web-SSL checkpoints.";
+                overrides.TryAdd($"{ServerOptions.Section}:{nameof(ServerOptions.ModelName)}", "webssl-demo");
             }
             else
             {
@@ -127,4 +128,6 @@ internal static class ServeCommand
         });
         return command;
     }
+
+    private static string Percent(double score) => (score * 100).ToString("F0", System.Globalization.CultureInfo.InvariantCulture) + "%";
 }
