@@ -18,7 +18,7 @@ internal sealed class FileLock : IDisposable
             {
                 return new FileLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose));
             }
-            catch (IOException) when (File.Exists(path))
+            catch (IOException e) when (e is not DirectoryNotFoundException and not PathTooLongException)
             {
                 await Task.Delay(200, cancellationToken).ConfigureAwait(false);
             }

@@ -110,7 +110,7 @@ public sealed class HubClient : IDisposable
             {
                 using var request = NewRequest(HttpMethod.Head, url);
                 request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
-                using HttpResponseMessage response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                using HttpResponseMessage response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
                 Uri? location = response.Headers.Location is Uri l ? (l.IsAbsoluteUri ? l : new Uri(url, l)) : null;
                 if (IsRedirect(response.StatusCode) && location is not null && response.Headers.Location is { IsAbsoluteUri: false })
                 {
@@ -142,7 +142,7 @@ public sealed class HubClient : IDisposable
         return await WithRetriesAsync(what, async () =>
         {
             using var request = NewRequest(HttpMethod.Get, url);
-            using HttpResponseMessage response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            using HttpResponseMessage response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
             ThrowIfFailed(response, what);
             try
             {
@@ -211,6 +211,10 @@ public sealed class HubClient : IDisposable
             }
             if (have == metadata.Size)
             {
+                if (!File.Exists(incomplete))
+                {
+                    await File.WriteAllBytesAsync(incomplete, [], cancellationToken).ConfigureAwait(false); // an empty file in the repository
+                }
                 return true;
             }
             Uri url = metadata.Location;
@@ -222,7 +226,7 @@ public sealed class HubClient : IDisposable
                 {
                     request.Headers.Range = new RangeHeaderValue(have, null);
                 }
-                using HttpResponseMessage response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                using HttpResponseMessage response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
                 if (IsRedirect(response.StatusCode) && response.Headers.Location is Uri next)
                 {
                     url = next.IsAbsoluteUri ? next : new Uri(url, next);
@@ -327,6 +331,21 @@ public sealed class HubClient : IDisposable
     };
 
     private static string Describe(Exception e) => e is HttpRequestException { InnerException: Exception inner } ? $"{e.Message} ({inner.Message})" : e.Message;
+
+    /// <summary>SendAsync that gives up when the headers do not come within <see cref="HubOptions.ReadTimeout"/> (then retried).</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        using var silence = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        silence.CancelAfter(Options.ReadTimeout);
+        try
+        {
+            return await http.SendAsync(request, completion, silence.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"{request.RequestUri}: no answer for {Options.ReadTimeout.TotalSeconds:F0} s.");
+        }
+    }
 
     private HttpRequestMessage NewRequest(HttpMethod method, Uri url)
     {

@@ -90,9 +90,9 @@ public static class LocalModels
             string size = root.TryGetProperty("image_size", out JsonElement s) ? s.ToString() : "?";
             return $"{type}, {layers} layers, {width} wide, {size} px";
         }
-        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
-            return null;
+            return null; // not an encoder folder this listing understands
         }
     }
 

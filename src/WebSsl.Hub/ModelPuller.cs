@@ -32,9 +32,17 @@ public sealed class ModelPuller(HubClient client)
                 : await PullFileAsync(repo, file, revision, progress, cancellationToken).ConfigureAwait(false);
         }
 
-        HubRepoInfo info = client.Options.Offline
-            ? throw new HubException(HubErrorKind.Unavailable, $"{repo}: listing a repository needs the hub; with HF_HUB_OFFLINE pass --file.")
-            : await client.GetRepoInfoAsync(repo, revision, cancellationToken).ConfigureAwait(false);
+        HubRepoInfo info;
+        try
+        {
+            info = client.Options.Offline
+                ? throw new HubException(HubErrorKind.Unavailable, $"{repo}: listing a repository needs the hub (HF_HUB_OFFLINE is set).")
+                : await client.GetRepoInfoAsync(repo, revision, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HubException e) when (e.Kind == HubErrorKind.Unavailable && Cached(repo, revision) is PullResult cached)
+        {
+            return cached; // no hub, but this revision was pulled before: what huggingface_hub does offline too
+        }
         var ggufs = info.Files.Where(f => f.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)).ToList();
         if (ggufs.Count > 0 && !info.Files.Contains("config.json"))
         {
@@ -69,6 +77,20 @@ public sealed class ModelPuller(HubClient client)
         }
         throw new HubException(HubErrorKind.FileNotFound,
             $"{repo}@{revision} has neither model.safetensors nor {SafetensorsIndex} (only safetensors weights are loaded; files: {string.Join(", ", info.Files.Take(12))}).");
+    }
+
+    /// <summary>A snapshot pulled before: its folder and files, or null.</summary>
+    private PullResult? Cached(string repo, string revision)
+    {
+        if (client.Cache.ResolveRevision(repo, revision) is not string commit || !Directory.Exists(client.Cache.SnapshotFolder(repo, commit)))
+        {
+            return null;
+        }
+        string folder = client.Cache.SnapshotFolder(repo, commit);
+        var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Select(f => new PulledFile(repo, Path.GetRelativePath(folder, f).Replace('\\', '/'), f, HubCache.Length(new FileInfo(f)), commit, Downloaded: false, Sha256: null))
+            .ToList();
+        return files.Any(f => f.File == "config.json") ? new PullResult(repo, commit, folder, files) : null;
     }
 
     private async Task<PullResult> PullFileAsync(string repo, string file, string revision, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)

@@ -69,6 +69,9 @@ public sealed class VisionEncoder : IDisposable
 
     public ScalarType ComputeDType => Model.Factory.DType;
 
+    /// <summary>The checkpoint folder the encoder was loaded from (null for models built in memory).</summary>
+    public string? SourceDirectory { get; private init; }
+
     /// <summary>How long reading the weights took (zero for models built in memory).</summary>
     public TimeSpan LoadTime { get; private init; }
 
@@ -90,6 +93,7 @@ public sealed class VisionEncoder : IDisposable
             return new VisionEncoder(checkpoint.Name, checkpoint.Config, model, new ImagePreprocessor(preprocessing, checkpoint.Config.PatchSize), options)
             {
                 LoadTime = watch.Elapsed,
+                SourceDirectory = Path.GetFullPath(checkpointDirectory),
             };
         }
         catch
@@ -214,15 +218,18 @@ public sealed class VisionEncoder : IDisposable
     /// <summary>
     /// Writes the encoder as a HuggingFace checkpoint folder (config.json, preprocessor_config.json, model.safetensors in
     /// float32 with the transformers key names), the form <see cref="Load"/> and transformers read: save_pretrained.
+    /// The config files of the checkpoint it was loaded from are copied byte for byte, so the saved encoder keeps its
+    /// config hash (adapters trained with it check that hash) and every key transformers wrote.
     /// </summary>
     public void SavePretrained(string directory)
     {
         Directory.CreateDirectory(directory);
         var json = new System.Text.Json.JsonSerializerOptions { WriteIndented = true };
-        System.Text.Json.Nodes.JsonObject config = Config.ToJson();
-        config["torch_dtype"] = "float32";
-        WriteWhole(Path.Combine(directory, VisionCheckpoint.ConfigFile), config.ToJsonString(json));
-        WriteWhole(Path.Combine(directory, VisionCheckpoint.PreprocessorFile), Preprocessor.Config.ToJson().ToJsonString(json));
+        string? Original(string file) => SourceDirectory is not null && File.Exists(Path.Combine(SourceDirectory, file)) ? File.ReadAllText(Path.Combine(SourceDirectory, file)) : null;
+        System.Text.Json.Nodes.JsonObject generated = Config.ToJson();
+        generated["torch_dtype"] = "float32";
+        WriteWhole(Path.Combine(directory, VisionCheckpoint.ConfigFile), Original(VisionCheckpoint.ConfigFile) ?? generated.ToJsonString(json));
+        WriteWhole(Path.Combine(directory, VisionCheckpoint.PreprocessorFile), Original(VisionCheckpoint.PreprocessorFile) ?? Preprocessor.Config.ToJson().ToJsonString(json));
         string weights = Path.Combine(directory, VisionCheckpoint.SingleWeightsFile);
         using (var scope = NewDisposeScope())
         {

@@ -90,6 +90,9 @@ public sealed class AccessTests
         {
             PulledFile cached = await client.DownloadAsync(HubWorld.Dino, "config.json");
             Assert.False(cached.Downloaded);
+            PullResult snapshot = await new ModelPuller(client).PullAsync(HubWorld.Dino); // the whole checkpoint, without listing the repository
+            Assert.Contains(snapshot.Files, f => f.File == ModelPuller.SafetensorsIndex);
+            Assert.True(File.Exists(Path.Combine(snapshot.Path, "config.json")));
             var error = await Assert.ThrowsAsync<HubException>(() => client.DownloadAsync("org/never-pulled", "config.json"));
             Assert.Equal(HubErrorKind.Unavailable, error.Kind);
             Assert.Contains("127.0.0.1:1", error.Message);

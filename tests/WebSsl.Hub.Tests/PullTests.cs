@@ -94,6 +94,18 @@ public sealed class PullTests
     }
 
     [Fact]
+    public async Task An_empty_file_in_a_repository_is_pulled_as_an_empty_file()
+    {
+        await using HubWorld world = await HubWorld.StartAsync();
+        world.Hub.Add("org/model", new Dictionary<string, byte[]> { ["config.json"] = "{}"u8.ToArray(), [".gitkeep"] = [] });
+        using HubClient client = world.Client();
+
+        PulledFile file = await client.DownloadAsync("org/model", ".gitkeep");
+
+        Assert.Empty(File.ReadAllBytes(file.Path));
+    }
+
+    [Fact]
     public async Task A_renamed_repository_is_followed_within_the_hub()
     {
         await using HubWorld world = await HubWorld.StartAsync();

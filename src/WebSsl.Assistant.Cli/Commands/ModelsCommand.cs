@@ -126,13 +126,17 @@ internal static class ModelsCommand
             .StartAsync(async progress =>
             {
                 var tasks = new Dictionary<string, ProgressTask>(StringComparer.Ordinal);
-                var reporter = new Progress<DownloadProgress>(p =>
+                // Reported on the downloading thread, in order (Progress<T> would post to the pool, out of order and concurrently).
+                var reporter = new SynchronousProgress<DownloadProgress>(p =>
                 {
-                    if (!tasks.TryGetValue(p.File, out ProgressTask? task))
+                    lock (tasks)
                     {
-                        tasks[p.File] = task = progress.AddTask(Markup.Escape(p.File), maxValue: Math.Max(1, p.Total));
+                        if (!tasks.TryGetValue(p.File, out ProgressTask? task))
+                        {
+                            tasks[p.File] = task = progress.AddTask(Markup.Escape(p.File), maxValue: Math.Max(1, p.Total));
+                        }
+                        task.Value = p.Received;
                     }
-                    task.Value = p.Received;
                 });
                 result = await puller.PullAsync(name, file, revision, reporter, cancellationToken);
             });
@@ -146,6 +150,11 @@ internal static class ModelsCommand
         >= 1L << 10 => (bytes / (double)(1L << 10)).ToString("F1", CultureInfo.InvariantCulture) + " KiB",
         _ => bytes.ToString(CultureInfo.InvariantCulture) + " B",
     };
+
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
 
     /// <summary>Off a terminal: a line when a file starts, every 10% and when it completes.</summary>
     private sealed class LineProgress(TextWriter output) : IProgress<DownloadProgress>

@@ -97,6 +97,15 @@ internal static class ServeCommand
                     {
                         overrides[a + nameof(AssistantOptions.EncoderPath)] = tunedEncoder;
                     }
+                    // The identity check cannot tell a tuned model from the one it was tuned from: say it here.
+                    if (!string.IsNullOrWhiteSpace(assistant.LlmPath) && File.Exists(tunedLlm) && Path.GetFullPath(assistant.LlmPath) != Path.GetFullPath(tunedLlm))
+                    {
+                        await context.Error.WriteLineAsync($"warning: the adapter was trained with its own tuned LLM ({tunedLlm}), but {assistant.LlmPath} is served; answers will be worse.");
+                    }
+                    if (!string.IsNullOrWhiteSpace(assistant.EncoderPath) && Directory.Exists(tunedEncoder) && Path.GetFullPath(assistant.EncoderPath) != Path.GetFullPath(tunedEncoder))
+                    {
+                        await context.Error.WriteLineAsync($"warning: the adapter was trained with its own tuned encoder ({tunedEncoder}), but {assistant.EncoderPath} is served; answers will be worse.");
+                    }
                 }
                 string[] missing = paths.Where(p => string.IsNullOrWhiteSpace(p.Item2) && !overrides.ContainsKey(a + (p.Item1 switch
                 {

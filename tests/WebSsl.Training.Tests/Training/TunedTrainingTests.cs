@@ -35,7 +35,18 @@ public sealed class TunedTrainingTests(TrainingWorld world) : IClassFixture<Trai
     public async Task Tuning_everything_writes_a_GGUF_and_an_encoder_folder_that_serve_the_answers_it_learned()
     {
         string output = world.Sub("tuned-all");
-        using VisionEncoder encoder = world.LoadEncoder();
+        // A config as transformers writes it, with keys this project does not read: the saved encoder must keep them
+        // (and so its config hash, which the adapter checks).
+        string source = world.Sub("encoder-with-extra-keys");
+        foreach (string file in Directory.GetFiles(world.EncoderDirectory))
+        {
+            File.Copy(file, Path.Combine(source, Path.GetFileName(file)));
+        }
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(source, "config.json")))!.AsObject();
+        config["transformers_version"] = "4.48.0";
+        config["architectures"] = new System.Text.Json.Nodes.JsonArray("Dinov2Model");
+        File.WriteAllText(Path.Combine(source, "config.json"), config.ToJsonString());
+        using VisionEncoder encoder = VisionEncoder.Load(source);
         using LanguageModel original = world.LoadLlm();
 
         TrainingResult result = await Trainer.RunAsync(new TrainingInputs
@@ -75,6 +86,7 @@ public sealed class TunedTrainingTests(TrainingWorld world) : IClassFixture<Trai
         }
 
         // Served as a user would: tuned encoder + adapter + tuned GGUF, llama.cpp answering greedily.
+        Assert.Equal(File.ReadAllText(Path.Combine(source, "config.json")), File.ReadAllText(Path.Combine(tunedEncoderPath, "config.json")));
         using Adapter adapter = Adapter.Load(output, llm: Identities.Of(tuned));
         Assert.Equal("all", adapter.Manifest.Training!.Tuned);
         var embedder = new ImageEmbedder(reloaded, adapter);
