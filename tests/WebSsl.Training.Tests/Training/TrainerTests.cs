@@ -44,18 +44,7 @@ public sealed class TrainerTests(TrainingWorld world) : IClassFixture<TrainingWo
 
         // The serving path: adapter loaded and checked against both models, images embedded, llama.cpp answers greedily.
         using Adapter adapter = Adapter.Load(output, llm: Identities.Of(llm));
-        var embedder = new ImageEmbedder(encoder, adapter);
-        using var engine = LanguageEngine.Create(llm, new EngineOptions { MaxSessions = 1, ContextSize = 512, MaxSessionTokens = 512 });
-        var prompts = new PromptBuilder(ChatTemplate.For(llm), llm);
-        int correct = 0;
-        for (int i = 0; i < TrainingWorld.Answers.Length; i++)
-        {
-            using Image<Rgb24> image = ImageLoader.LoadFile(Path.Combine(world.ImageDirectory, $"chart-{i}.png"));
-            using ChatSession session = engine.CreateSession();
-            GenerationResult answer = await engine.CompleteAsync(session, prompts.Build([ChatTurn.User("<image>\nwhat is this?", embedder.Embed(image))]),
-                SamplingOptions.Greedy with { MaxTokens = 8 });
-            correct += answer.Text.Trim() == TrainingWorld.Answers[i] && answer.FinishReason == FinishReason.EndOfGeneration ? 1 : 0;
-        }
+        int correct = await world.CountCorrectAnswersAsync(encoder, llm, adapter);
         Assert.True(correct >= 0.9 * TrainingWorld.Answers.Length, $"{correct} of {TrainingWorld.Answers.Length} answers exact");
 
         Assert.True(File.Exists(Path.Combine(output, "loss-curve.svg")));

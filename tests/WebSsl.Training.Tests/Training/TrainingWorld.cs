@@ -65,6 +65,27 @@ public sealed class TrainingWorld : IDisposable
 
     public LanguageModel LoadLlm() => LanguageModel.Load(LlmPath);
 
+    /// <summary>
+    /// The serving path on every image: embedded by the encoder and the adapter, asked "what is this?", answered greedily
+    /// by llama.cpp. Returns how many answers are exactly the trained one and end with end-of-generation.
+    /// </summary>
+    public async Task<int> CountCorrectAnswersAsync(VisionEncoder encoder, LanguageModel llm, WebSsl.Multimodal.Adapters.Adapter adapter)
+    {
+        var embedder = new WebSsl.Multimodal.ImageEmbedder(encoder, adapter);
+        using var engine = WebSsl.Language.Engine.LanguageEngine.Create(llm, new WebSsl.Language.Engine.EngineOptions { MaxSessions = 1, ContextSize = 512, MaxSessionTokens = 512 });
+        var prompts = new WebSsl.Language.Prompting.PromptBuilder(WebSsl.Language.Prompting.ChatTemplate.For(llm), llm);
+        int correct = 0;
+        for (int i = 0; i < Answers.Length; i++)
+        {
+            using Image<Rgb24> image = WebSsl.Vision.Images.ImageLoader.LoadFile(Path.Combine(ImageDirectory, $"chart-{i}.png"));
+            using WebSsl.Language.Engine.ChatSession session = engine.CreateSession();
+            var answer = await engine.CompleteAsync(session, prompts.Build([WebSsl.Language.Prompting.ChatTurn.User("<image>\nwhat is this?", embedder.Embed(image))]),
+                WebSsl.Language.Engine.SamplingOptions.Greedy with { MaxTokens = 8 });
+            correct += answer.Text.Trim() == Answers[i] && answer.FinishReason == WebSsl.Language.Engine.FinishReason.EndOfGeneration ? 1 : 0;
+        }
+        return correct;
+    }
+
     public string File(string name) => Path.Combine(Root, name);
 
     public string Sub(string name) => Directory.CreateDirectory(Path.Combine(Root, name)).FullName;

@@ -89,18 +89,7 @@ public sealed class TunedTrainingTests(TrainingWorld world) : IClassFixture<Trai
         Assert.Equal(File.ReadAllText(Path.Combine(source, "config.json")), File.ReadAllText(Path.Combine(tunedEncoderPath, "config.json")));
         using Adapter adapter = Adapter.Load(output, llm: Identities.Of(tuned));
         Assert.Equal("all", adapter.Manifest.Training!.Tuned);
-        var embedder = new ImageEmbedder(reloaded, adapter);
-        using var engine = LanguageEngine.Create(tuned, new EngineOptions { MaxSessions = 1, ContextSize = 512, MaxSessionTokens = 512 });
-        var prompts = new PromptBuilder(ChatTemplate.For(tuned), tuned);
-        int correct = 0;
-        for (int i = 0; i < TrainingWorld.Answers.Length; i++)
-        {
-            using Image<Rgb24> image = ImageLoader.LoadFile(Path.Combine(world.ImageDirectory, $"chart-{i}.png"));
-            using ChatSession session = engine.CreateSession();
-            GenerationResult answer = await engine.CompleteAsync(session, prompts.Build([ChatTurn.User("<image>\nwhat is this?", embedder.Embed(image))]),
-                SamplingOptions.Greedy with { MaxTokens = 8 });
-            correct += answer.Text.Trim() == TrainingWorld.Answers[i] && answer.FinishReason == FinishReason.EndOfGeneration ? 1 : 0;
-        }
+        int correct = await world.CountCorrectAnswersAsync(reloaded, tuned, adapter);
         Assert.Equal(TrainingWorld.Answers.Length, correct);
     }
 
