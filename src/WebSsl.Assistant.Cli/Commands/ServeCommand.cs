@@ -9,6 +9,7 @@ using WebSsl.Assistant.SemanticKernel;
 using WebSsl.Assistant.Server;
 using WebSsl.Multimodal.Assistant;
 using WebSsl.Training.Demo;
+using WebSsl.Training.Training;
 
 namespace WebSsl.Assistant.Cli.Commands;
 
@@ -67,8 +68,13 @@ internal static class ServeCommand
 
             await using WebApplication configured = AssistantServer.Build([], overrides);
             AssistantOptions assistant = configured.Services.GetRequiredService<IOptions<WebSslAssistantOptions>>().Value.Assistant;
-            var paths = new[] { ("--encoder", assistant.EncoderPath), ("--llm", assistant.LlmPath), ("--adapter", assistant.AdapterPath) };
-            bool nothingConfigured = paths.All(p => string.IsNullOrWhiteSpace(p.Item2));
+            (string Flag, string Key, string Value)[] paths =
+            [
+                ("--encoder", nameof(AssistantOptions.EncoderPath), assistant.EncoderPath),
+                ("--llm", nameof(AssistantOptions.LlmPath), assistant.LlmPath),
+                ("--adapter", nameof(AssistantOptions.AdapterPath), assistant.AdapterPath),
+            ];
+            bool nothingConfigured = paths.All(p => string.IsNullOrWhiteSpace(p.Value));
             if (parse.GetValue(demo) || nothingConfigured)
             {
                 // No models: the demo assistant, labelled as such in the browser app.
@@ -84,35 +90,8 @@ internal static class ServeCommand
             }
             else
             {
-                // An adapter trained with --tune llm|all carries its tuned LLM and encoder; they are used unless others are named.
-                if (!string.IsNullOrWhiteSpace(assistant.AdapterPath))
-                {
-                    string tunedLlm = Path.Combine(assistant.AdapterPath, WebSsl.Training.Training.Trainer.TunedLlmFile);
-                    string tunedEncoder = Path.Combine(assistant.AdapterPath, WebSsl.Training.Training.Trainer.TunedEncoderFolder);
-                    if (string.IsNullOrWhiteSpace(assistant.LlmPath) && File.Exists(tunedLlm))
-                    {
-                        overrides[a + nameof(AssistantOptions.LlmPath)] = tunedLlm;
-                    }
-                    if (string.IsNullOrWhiteSpace(assistant.EncoderPath) && Directory.Exists(tunedEncoder))
-                    {
-                        overrides[a + nameof(AssistantOptions.EncoderPath)] = tunedEncoder;
-                    }
-                    // The identity check cannot tell a tuned model from the one it was tuned from: say it here.
-                    if (!string.IsNullOrWhiteSpace(assistant.LlmPath) && File.Exists(tunedLlm) && Path.GetFullPath(assistant.LlmPath) != Path.GetFullPath(tunedLlm))
-                    {
-                        await context.Error.WriteLineAsync($"warning: the adapter was trained with its own tuned LLM ({tunedLlm}), but {assistant.LlmPath} is served; answers will be worse.");
-                    }
-                    if (!string.IsNullOrWhiteSpace(assistant.EncoderPath) && Directory.Exists(tunedEncoder) && Path.GetFullPath(assistant.EncoderPath) != Path.GetFullPath(tunedEncoder))
-                    {
-                        await context.Error.WriteLineAsync($"warning: the adapter was trained with its own tuned encoder ({tunedEncoder}), but {assistant.EncoderPath} is served; answers will be worse.");
-                    }
-                }
-                string[] missing = paths.Where(p => string.IsNullOrWhiteSpace(p.Item2) && !overrides.ContainsKey(a + (p.Item1 switch
-                {
-                    "--encoder" => nameof(AssistantOptions.EncoderPath),
-                    "--llm" => nameof(AssistantOptions.LlmPath),
-                    _ => nameof(AssistantOptions.AdapterPath),
-                }))).Select(p => p.Item1).ToArray();
+                await UseTunedModelsAsync(context, assistant, overrides, a);
+                string[] missing = paths.Where(p => string.IsNullOrWhiteSpace(p.Value) && !overrides.ContainsKey(a + p.Key)).Select(p => p.Flag).ToArray();
                 if (missing.Length > 0)
                 {
                     throw new ArgumentException($"serve needs {string.Join(", ", missing)} too (or WebSslAssistant:Assistant:EncoderPath/LlmPath/AdapterPath in appsettings.json " +
@@ -136,6 +115,39 @@ internal static class ServeCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// An adapter trained with --tune llm|all carries its tuned LLM (llm.gguf) and encoder (encoder/): they are served
+    /// unless others are named — and then a warning says so, because the identity check cannot tell a tuned model from
+    /// the one it was tuned from.
+    /// </summary>
+    private static async Task UseTunedModelsAsync(CliContext context, AssistantOptions assistant, Dictionary<string, string?> overrides, string prefix)
+    {
+        if (string.IsNullOrWhiteSpace(assistant.AdapterPath))
+        {
+            return;
+        }
+        (string Name, string Key, string Configured, string Tuned)[] parts =
+        [
+            ("LLM", nameof(AssistantOptions.LlmPath), assistant.LlmPath, Path.Combine(assistant.AdapterPath, Trainer.TunedLlmFile)),
+            ("encoder", nameof(AssistantOptions.EncoderPath), assistant.EncoderPath, Path.Combine(assistant.AdapterPath, Trainer.TunedEncoderFolder)),
+        ];
+        foreach (var (name, key, configured, tuned) in parts)
+        {
+            if (!File.Exists(tuned) && !Directory.Exists(tuned))
+            {
+                continue;
+            }
+            if (string.IsNullOrWhiteSpace(configured))
+            {
+                overrides[prefix + key] = tuned;
+            }
+            else if (Path.GetFullPath(configured) != Path.GetFullPath(tuned))
+            {
+                await context.Error.WriteLineAsync($"warning: the adapter was trained with its own tuned {name} ({tuned}), but {configured} is served; answers will be worse.");
+            }
+        }
     }
 
     private static string Percent(double score) => (score * 100).ToString("F0", System.Globalization.CultureInfo.InvariantCulture) + "%";

@@ -171,48 +171,38 @@ public static class SyntheticDataset
                 string file = $"{image.Id}.{image.Format}";
                 WriteWhole(Path.Combine(images, file), image.Bytes);
                 string relative = $"images/{file}";
-                kinds[image.Kind.ToString().ToLowerInvariant()] = kinds.GetValueOrDefault(image.Kind.ToString().ToLowerInvariant()) + 1;
                 List<SynthQuestion> asked = [.. image.Questions];
                 if (options.Captions)
                 {
                     asked.Add(new SynthQuestion(SynthCaption.Question, SynthCaption.Of(image), SynthCaption.Category));
                 }
+                foreach (SynthQuestion question in asked)
+                {
+                    categories[question.Category] = categories.GetValueOrDefault(question.Category) + 1;
+                }
+                string kind = image.Kind.ToString().ToLowerInvariant();
+                kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
                 if (options.Conversations)
                 {
-                    foreach (SynthQuestion question in asked)
-                    {
-                        categories[question.Category] = categories.GetValueOrDefault(question.Category) + 1;
-                    }
                     records.Add(new
                     {
                         id = image.Id,
                         image = relative,
                         category = "conversation",
-                        kind = image.Kind.ToString().ToLowerInvariant(),
-                        conversations = asked.SelectMany((question, q) => new object[]
-                        {
-                            new { from = "human", value = q == 0 ? $"<image>\n{question.Question}" : question.Question },
-                            new { from = "gpt", value = question.Answer },
-                        }).ToArray(),
+                        kind,
+                        conversations = asked.SelectMany((question, q) => Turn(question, first: q == 0)).ToArray(),
                     });
-                    asked.Clear();
                 }
-                for (int q = 0; q < asked.Count; q++)
+                else
                 {
-                    SynthQuestion question = asked[q];
-                    categories[question.Category] = categories.GetValueOrDefault(question.Category) + 1;
-                    records.Add(new
+                    records.AddRange(asked.Select((question, q) => new
                     {
                         id = $"{image.Id}-q{q + 1}",
                         image = relative,
                         category = question.Category,
-                        kind = image.Kind.ToString().ToLowerInvariant(),
-                        conversations = new object[]
-                        {
-                            new { from = "human", value = $"<image>\n{question.Question}" },
-                            new { from = "gpt", value = question.Answer },
-                        },
-                    });
+                        kind,
+                        conversations = Turn(question, first: true),
+                    }));
                 }
                 layout.WriteLine(JsonSerializer.Serialize(new
                 {
@@ -249,6 +239,13 @@ public static class SyntheticDataset
         }, Indented));
         return summary;
     }
+
+    /// <summary>A question and its answer as LLaVA turns; the first question of a record carries the image marker.</summary>
+    private static object[] Turn(SynthQuestion question, bool first) =>
+    [
+        new { from = "human", value = first ? $"<image>\n{question.Question}" : question.Question },
+        new { from = "gpt", value = question.Answer },
+    ];
 
     /// <summary>SplitMix64 of (seed, index): a stable per-image seed (HashCode is randomized per process).</summary>
     public static int SampleSeed(int seed, int index)

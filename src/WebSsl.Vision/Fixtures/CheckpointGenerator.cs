@@ -45,7 +45,6 @@ public static class CheckpointGenerator
     {
         ["tiny"] = Dino(32, 2, 4, 42, patch: 14, swiglu: true),
         ["tiny-mae"] = Vit(32, 2, 4, 128, image: 32, patch: 16),
-        ["demo"] = Dino(128, 4, 2, 112),
         ["vit-s"] = Dino(384, 12, 6, 224),
         ["vit-b"] = Dino(768, 12, 12, 224),
         ["dino300m"] = Dino(1024, 24, 16, 224),
