@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using WebSsl.Multimodal.Assistant;
+using WebSsl.Vision.Images;
 
 namespace WebSsl.Assistant.SemanticKernel;
 
@@ -21,12 +22,22 @@ public sealed record WebSslAssistantOptions
 /// Loads the assistant once, on first use (models take seconds to minutes to load), and shares it. Registered as a
 /// singleton by <see cref="WebSslServiceCollectionExtensions.AddWebSslAssistant(Microsoft.Extensions.DependencyInjection.IServiceCollection, Action{WebSslAssistantOptions})"/>.
 /// </summary>
-public sealed class AssistantHost(IOptions<WebSslAssistantOptions> options) : IAsyncDisposable
+public sealed class AssistantHost : IAsyncDisposable
 {
-    private readonly Lazy<Task<VisionAssistant>> _assistant = new(() => VisionAssistant.LoadAsync(options.Value.Assistant,
-        SemanticKernelTaskPrompts.Load(options.Value.PromptsDirectory)));
+    private readonly IOptions<WebSslAssistantOptions> _options;
+    private readonly Lazy<Task<VisionAssistant>> _assistant;
 
-    public AssistantOptions Options => options.Value.Assistant;
+    public AssistantHost(IOptions<WebSslAssistantOptions> options)
+    {
+        _options = options;
+        Decodes = new ImageDecodeGate(options.Value.Assistant.Decoding);
+        _assistant = new(() => VisionAssistant.LoadAsync(options.Value.Assistant, SemanticKernelTaskPrompts.Load(options.Value.PromptsDirectory), Decodes));
+    }
+
+    public AssistantOptions Options => _options.Value.Assistant;
+
+    /// <summary>The one bound on images decoded at once in this process: the assistant's and the server's uploads.</summary>
+    public ImageDecodeGate Decodes { get; }
 
     public bool IsLoaded => _assistant.IsValueCreated && _assistant.Value.IsCompletedSuccessfully;
 
@@ -38,5 +49,6 @@ public sealed class AssistantHost(IOptions<WebSslAssistantOptions> options) : IA
         {
             await _assistant.Value.Result.DisposeAsync().ConfigureAwait(false);
         }
+        Decodes.Dispose();
     }
 }

@@ -11,13 +11,16 @@ namespace WebSsl.Assistant.SemanticKernel;
 /// <see cref="DataContent"/> (image/*) or <see cref="UriContent"/> (file: URIs); <see cref="ChatOptions"/> map to
 /// sampling (temperature, top-p, top-k, max tokens, stop sequences, seed; AdditionalProperties["ignore_eos"] as llama.cpp's server) and usage is reported. The task comes from
 /// <c>ChatOptions.AdditionalProperties["task"]</c> (general, ocr, chart, document). Calls with the same
-/// <see cref="ChatOptions.ConversationId"/> share one session, so follow-ups reuse its KV cache. Through Semantic Kernel's
+/// <see cref="ChatOptions.ConversationId"/> share one session, so follow-ups reuse its KV cache; one call at a time per
+/// conversation (a second gets <see cref="ConversationBusyException"/> at once), sessions bounded by the assistant's
+/// <see cref="SessionPool"/>, ids by its rule (<see cref="SessionPool.IdProblem"/>). Through Semantic Kernel's
 /// bridge (<c>AsChatCompletionService()</c>) it is also an IChatCompletionService taking ChatHistory with ImageContent.
 /// </summary>
 public sealed class WebSslChatClient(AssistantHost host) : IChatClient
 {
     private const int RememberedAnswers = 256;
-    private readonly ConcurrentDictionary<string, Lazy<Task<SessionHolder>>> _conversations = new(StringComparer.Ordinal);
+    /// <summary>Keys of this client's conversations in the assistant's pool, apart from the server's own conversations.</summary>
+    private const string PoolPrefix = "chat:";
     private readonly ConcurrentDictionary<string, IReadOnlyList<int>> _answerTokens = new(StringComparer.Ordinal);
 
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
@@ -42,40 +45,32 @@ public sealed class WebSslChatClient(AssistantHost host) : IChatClient
         string responseId = Guid.NewGuid().ToString("N");
         string modelId = assistant.Description;
 
-        SessionHolder holder = options?.ConversationId is { Length: > 0 } id
-            ? await _conversations.GetOrAdd(id, _ => new Lazy<Task<SessionHolder>>(() => Task.FromResult(new SessionHolder(assistant.Engine.CreateSession())))).Value.ConfigureAwait(false)
-            : new SessionHolder(assistant.Engine.CreateSession(), disposeAfterUse: true);
-        await holder.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        if (options?.ConversationId is { Length: > 0 } id && SessionPool.IdProblem(id) is { } problem)
         {
-            await foreach (AssistantEvent e in assistant.ChatAsync(holder.Session, conversation, task, request, cancellationToken).ConfigureAwait(false))
-            {
-                switch (e)
-                {
-                    case TextDelta delta:
-                        yield return new ChatResponseUpdate(ChatRole.Assistant, delta.Text) { ResponseId = responseId, ModelId = modelId, ConversationId = options?.ConversationId };
-                        break;
-                    case AnswerCompleted done:
-                        Remember(done.Answer);
-                        yield return new ChatResponseUpdate
-                        {
-                            Role = ChatRole.Assistant,
-                            ResponseId = responseId,
-                            ModelId = modelId,
-                            ConversationId = options?.ConversationId,
-                            FinishReason = done.Answer.FinishReason is FinishReason.Length or FinishReason.ContextFull ? ChatFinishReason.Length : ChatFinishReason.Stop,
-                            Contents = [new UsageContent(Usage(done.Answer))],
-                        };
-                        break;
-                }
-            }
+            throw new ArgumentException($"ConversationId: {problem}");
         }
-        finally
+        using SessionLease lease = options?.ConversationId is { Length: > 0 } conversationId
+            ? assistant.Sessions.Enter(PoolPrefix + conversationId)
+            : assistant.Sessions.EnterTransient();
+        await foreach (AssistantEvent e in assistant.ChatAsync(lease.Session, conversation, task, request, cancellationToken).ConfigureAwait(false))
         {
-            holder.Lock.Release();
-            if (holder.DisposeAfterUse)
+            switch (e)
             {
-                holder.Session.Dispose();
+                case TextDelta delta:
+                    yield return new ChatResponseUpdate(ChatRole.Assistant, delta.Text) { ResponseId = responseId, ModelId = modelId, ConversationId = options?.ConversationId };
+                    break;
+                case AnswerCompleted done:
+                    Remember(done.Answer);
+                    yield return new ChatResponseUpdate
+                    {
+                        Role = ChatRole.Assistant,
+                        ResponseId = responseId,
+                        ModelId = modelId,
+                        ConversationId = options?.ConversationId,
+                        FinishReason = done.Answer.FinishReason is FinishReason.Length or FinishReason.ContextFull ? ChatFinishReason.Length : ChatFinishReason.Stop,
+                        Contents = [new UsageContent(Usage(done.Answer))],
+                    };
+                    break;
             }
         }
     }
@@ -155,19 +150,8 @@ public sealed class WebSslChatClient(AssistantHost host) : IChatClient
         },
     };
 
+    /// <summary>The sessions belong to the assistant's pool, which the assistant disposes.</summary>
     public void Dispose()
     {
-        foreach (var conversation in _conversations.Values.Where(c => c.IsValueCreated && c.Value.IsCompletedSuccessfully))
-        {
-            conversation.Value.Result.Session.Dispose();
-        }
-        _conversations.Clear();
-    }
-
-    private sealed class SessionHolder(ChatSession session, bool disposeAfterUse = false)
-    {
-        public ChatSession Session { get; } = session;
-        public bool DisposeAfterUse { get; } = disposeAfterUse;
-        public SemaphoreSlim Lock { get; } = new(1, 1);
     }
 }

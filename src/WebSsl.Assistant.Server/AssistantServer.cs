@@ -40,6 +40,9 @@ public static class AssistantServer
             builder.WebHost.UseUrls(ServerOptions.DefaultUrl);
         }
         BindingPolicy.Check(urls, server.ApiKey);
+        WebSslAssistantOptions assistant = builder.Configuration.GetSection(WebSslAssistantOptions.Section).Get<WebSslAssistantOptions>() ?? new WebSslAssistantOptions();
+        ResourcePolicy.Check(assistant.Assistant, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+        builder.AddRequestLogging();
 
         IServiceCollection services = builder.Services;
         services.Configure<ServerOptions>(builder.Configuration.GetSection(ServerOptions.Section));
@@ -74,9 +77,14 @@ public static class AssistantServer
             .AddPrometheusExporter());
 
         WebApplication app = builder.Build();
+        app.UseHttpLogging();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(SecurityHeaders);
+        if (string.IsNullOrWhiteSpace(server.ApiKey))
+        {
+            app.UseMiddleware<LocalRequestPolicy>();
+        }
         if (server.CorsOrigins.Length > 0)
         {
             app.UseCors();
@@ -126,7 +134,8 @@ public static class AssistantServer
 
     /// <summary>
     /// The page may only run its own scripts: even if a model's answer slipped past the sanitizer, the browser would not
-    /// execute inline script or load anything from elsewhere.
+    /// execute inline script or load anything from elsewhere. connect-src 'self' covers the hub's WebSocket to this same
+    /// host (CSP Level 3); "ws:"/"wss:" would allow sockets to any host.
     /// </summary>
     private static Task SecurityHeaders(HttpContext context, Func<Task> next)
     {
@@ -134,7 +143,7 @@ public static class AssistantServer
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "no-referrer";
         headers.ContentSecurityPolicy =
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self' ws: wss:; " +
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; " +
             "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
         return next();
     }

@@ -10,7 +10,8 @@ public sealed record ServerOptions
 
     /// <summary>
     /// Required when the server listens on anything but loopback; when set it is checked on the hub, the image and
-    /// conversation API and the OpenAI API (Authorization: Bearer KEY, X-Api-Key: KEY, or ?access_token=KEY).
+    /// conversation API and the OpenAI API (Authorization: Bearer KEY or X-Api-Key: KEY; on the hub also
+    /// ?access_token=KEY, which browsers' WebSockets need). Without it, only loopback Host names and same-origin pages are served.
     /// </summary>
     public string? ApiKey { get; set; }
 
@@ -19,6 +20,16 @@ public sealed record ServerOptions
 
     /// <summary>Answer streams one connection (one browser tab, one client) may have open at once.</summary>
     public int MaxStreamsPerConnection { get; set; } = 2;
+
+    /// <summary>
+    /// Largest OpenAI API request body, in bytes. Its images come inline as base64 (4/3 of their size) and the body is
+    /// parsed whole, so this bounds the memory one request can take. Default: two images at the per-image byte limit,
+    /// as base64, plus 1 MiB of text (86 MiB with the default 32 MiB per image).
+    /// </summary>
+    public long? MaxRequestBytes { get; set; }
+
+    /// <summary>The body limit in force: <see cref="MaxRequestBytes"/> or its default for these image limits.</summary>
+    public long RequestBodyLimit(WebSsl.Vision.Images.ImageLimits images) => MaxRequestBytes ?? images.MaxBytes * 2 * 4 / 3 + 1024 * 1024;
 
     /// <summary>Longest question accepted, in characters.</summary>
     public int MaxQuestionCharacters { get; set; } = 16_000;

@@ -51,7 +51,7 @@ public sealed class PersistenceTests(ServerWorld world)
             ids.Add((await RunningServer.AskAsync(hub, new AskRequest { Text = $"question {i}", MaxTokens = 2 }))[0].ConversationId!);
         }
         Assert.Equal(70, (await server.Http.GetFromJsonAsync<List<ConversationSummary>>("api/conversations"))!.Count);
-        Assert.True(server.App.Services.GetRequiredService<ChatService>().CachedSessions <= 64);
+        Assert.True(server.Assistant.Sessions.Count <= server.Assistant.Sessions.Capacity);
 
         List<StreamEvent> oldest = await RunningServer.AskAsync(hub, new AskRequest { ConversationId = ids[0], Text = "still there?", MaxTokens = 2 });
 

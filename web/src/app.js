@@ -16,15 +16,18 @@
 
   // ---- server calls -------------------------------------------------------------------------------------------------
 
-  function withKey(url) {
-    return state.apiKey ? `${url}${url.includes("?") ? "&" : "?"}access_token=${encodeURIComponent(state.apiKey)}` : url;
-  }
-
-  async function api(path, init = {}) {
+  // The key travels only in the Authorization header (and, for the hub's WebSocket, where browsers cannot set headers,
+  // in the handshake's query, which the server keeps out of its log): never in a page URL, an <img src> or a link.
+  async function authorizedFetch(path, init) {
     const headers = new Headers(init.headers || {});
     if (state.apiKey) headers.set("Authorization", `Bearer ${state.apiKey}`);
     const response = await fetch(path, { ...init, headers });
-    if (response.status === 401 && await askForKey()) return api(path, init);
+    if (response.status === 401 && await askForKey()) return authorizedFetch(path, init);
+    return response;
+  }
+
+  async function api(path, init = {}) {
+    const response = await authorizedFetch(path, init);
     if (!response.ok) {
       let detail = `${response.status} ${response.statusText}`;
       try {
@@ -186,6 +189,22 @@
     return b;
   }
 
+  // Stored images are fetched with the key in the header and shown from blob: URLs, one per image for the page's life.
+  const imageUrls = new Map();
+
+  function imageUrl(id) {
+    if (!imageUrls.has(id)) {
+      imageUrls.set(id, authorizedFetch(`/api/images/${encodeURIComponent(id)}`, {}).then(async (response) => {
+        if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+        return URL.createObjectURL(await response.blob());
+      }).catch((e) => {
+        imageUrls.delete(id);
+        throw e;
+      }));
+    }
+    return imageUrls.get(id);
+  }
+
   DOMPurify.addHook("afterSanitizeAttributes", (node) => {
     if (node.tagName === "A") {
       node.setAttribute("target", "_blank");
@@ -194,9 +213,18 @@
   });
 
   // Model output is untrusted: markdown to HTML, then DOMPurify removes anything that could run (scripts, handlers,
-  // javascript: URLs). The page's Content-Security-Policy forbids inline script as a second line of defence.
+  // javascript: URLs), form controls (an answer could draw a fake key prompt) and prefixes id/name with "user-content-"
+  // so an answer cannot clobber the page's own elements or globals. The page's Content-Security-Policy forbids inline
+  // script as a second line of defence.
+  const sanitizeOptions = {
+    USE_PROFILES: { html: true },
+    SANITIZE_NAMED_PROPS: true,
+    FORBID_TAGS: ["form", "input", "button", "select", "option", "optgroup", "textarea", "datalist", "fieldset", "output", "dialog", "style"],
+    FORBID_ATTR: ["form", "formaction", "style"],
+  };
+
   function markdown(text) {
-    return DOMPurify.sanitize(marked.parse(text, { gfm: true, breaks: true }), { USE_PROFILES: { html: true } });
+    return DOMPurify.sanitize(marked.parse(text, { gfm: true, breaks: true }), sanitizeOptions);
   }
 
   function renderAll() {
@@ -220,12 +248,16 @@
       thumbs.className = "thumbs";
       for (const id of turn.imageIds) {
         const a = document.createElement("a");
-        a.href = withKey(`/api/images/${id}`);
         a.target = "_blank";
         const img = document.createElement("img");
-        img.src = withKey(`/api/images/${id}`);
         img.alt = "attached image";
         img.className = "thumb";
+        imageUrl(id).then((url) => {
+          a.href = url;
+          img.src = url;
+        }, (e) => {
+          img.alt = `image unavailable: ${e.message}`;
+        });
         a.append(img);
         thumbs.append(a);
       }

@@ -115,7 +115,7 @@ internal static class ChatCommands
             Threads = parse.GetValue(options.Threads),
             GpuLayers = parse.GetValue(options.GpuLayers),
             Engine = new EngineOptions { MaxSessions = 1, MaxQueue = 0, ContextSize = context_, MaxSessionTokens = context_ },
-        }, SemanticKernelTaskPrompts.Load(), cancellationToken);
+        }, SemanticKernelTaskPrompts.Load(), cancellationToken: cancellationToken);
         using AssistantSession session = assistant.CreateSession(task);
         var asked = new AssistantQuestion(question)
         {

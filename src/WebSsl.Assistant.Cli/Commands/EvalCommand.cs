@@ -66,7 +66,7 @@ internal static class EvalCommand
                 AdapterPath = parse.GetValue(adapter)!.FullName,
                 Threads = parse.GetValue(threads),
                 Engine = new EngineOptions { MaxSessions = workers, MaxQueue = workers, ContextSize = 4096 * workers, MaxSessionTokens = 4096 },
-            }, SemanticKernelTaskPrompts.Load(), cancellationToken);
+            }, SemanticKernelTaskPrompts.Load(), cancellationToken: cancellationToken);
             int total = Math.Min(dataset.Samples.Count, options.Limit ?? int.MaxValue);
             await context.Output.WriteLineAsync($"{assistant.Description}: {total} questions from {Path.GetFileName(dataset.Path)} ({dataset.Format}), " +
                 $"metric {AnswerScoring.Name(options.Metric ?? dataset.DefaultMetric)}{(options.NoImage ? ", images withheld" : "")}");

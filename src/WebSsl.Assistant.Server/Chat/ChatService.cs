@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -7,7 +6,6 @@ using Microsoft.Extensions.Options;
 using WebSsl.Assistant.Server.Conversations;
 using WebSsl.Assistant.Server.Hosting;
 using WebSsl.Assistant.Server.Telemetry;
-using ChatSession = WebSsl.Language.Engine.ChatSession;
 using WebSsl.Multimodal.Assistant;
 
 namespace WebSsl.Assistant.Server.Chat;
@@ -23,13 +21,12 @@ public sealed class ChatService(
     IImageStore images,
     IOptions<ServerOptions> options,
     ServerMetrics metrics,
-    ILogger<ChatService> logger) : IDisposable
+    ILogger<ChatService> logger)
 {
     private const int TitleLength = 60;
-    private readonly ConcurrentDictionary<string, ConversationSession> _sessions = new(StringComparer.Ordinal);
 
-    /// <summary>Conversations whose engine session is kept in memory (bounded; others replay from the database).</summary>
-    public int CachedSessions => _sessions.Count;
+    /// <summary>Keys of the hub's conversations in the assistant's session pool, apart from the OpenAI API's client-chosen ids.</summary>
+    private const string PoolPrefix = "hub:";
 
     public async IAsyncEnumerable<StreamEvent> AskAsync(AskRequest request, string surface, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -126,9 +123,9 @@ public sealed class ChatService(
     /// <summary>Forgets a conversation's engine session (after it is deleted).</summary>
     public void Forget(string conversationId)
     {
-        if (_sessions.TryRemove(conversationId, out ConversationSession? session))
+        if (loader.TryGet().Assistant is { } assistant)
         {
-            session.Retire();
+            assistant.Sessions.Forget(PoolPrefix + conversationId);
         }
     }
 
@@ -183,22 +180,7 @@ public sealed class ChatService(
 
         string title = conversation?.Title ?? Title(text, imageIds.Count);
         string conversationId = conversation?.Id ?? (await conversations.CreateAsync(title, cancellationToken)).Id;
-        ConversationSession session;
-        while (true)
-        {
-            session = _sessions.GetOrAdd(conversationId, _ => new ConversationSession(assistant.Engine.CreateSession()));
-            if (session.TryEnter())
-            {
-                break;
-            }
-            if (!session.IsRetired)
-            {
-                throw new RequestRefusedException("conversation-busy", 409, "this conversation is already answering a question; wait for it or stop it first.");
-            }
-            // Trimmed (or deleted) between lookup and entry: drop the stale entry and take a fresh session.
-            _sessions.TryRemove(new KeyValuePair<string, ConversationSession>(conversationId, session));
-        }
-        TrimSessions(assistant.Engine.Options.MaxSessions);
+        SessionLease session = assistant.Sessions.Enter(PoolPrefix + conversationId);
         try
         {
             IReadOnlyList<ConversationTurn> history = conversation?.Turns ?? [];
@@ -231,28 +213,8 @@ public sealed class ChatService(
         }
         catch
         {
-            session.Exit();
+            session.Dispose();
             throw;
-        }
-    }
-
-    /// <summary>
-    /// Keeps the session map bounded: the engine holds KV caches for only MaxSessions conversations anyway, so beyond a
-    /// few times that the least recently used idle sessions are dropped (their conversations replay from the database).
-    /// </summary>
-    private void TrimSessions(int engineSessions)
-    {
-        int keep = Math.Max(64, 4 * engineSessions);
-        if (_sessions.Count <= keep)
-        {
-            return;
-        }
-        foreach (var (id, _) in _sessions.OrderBy(p => p.Value.LastUsed).Take(_sessions.Count - keep).ToList())
-        {
-            if (_sessions.TryGetValue(id, out ConversationSession? idle) && !idle.IsBusy && _sessions.TryRemove(id, out _))
-            {
-                idle.Retire();
-            }
         }
     }
 
@@ -270,57 +232,9 @@ public sealed class ChatService(
         return line.Length <= TitleLength ? line : line[..(TitleLength - 1)].TrimEnd() + "…";
     }
 
-    public void Dispose()
-    {
-        foreach (ConversationSession session in _sessions.Values)
-        {
-            session.Retire();
-        }
-        _sessions.Clear();
-    }
-
-    private sealed record Prepared(VisionAssistant Assistant, string ConversationId, string Title, ConversationTurn Turn, ConversationSession Session,
+    private sealed record Prepared(VisionAssistant Assistant, string ConversationId, string Title, ConversationTurn Turn, SessionLease Session,
         List<AssistantMessage> Messages, AssistantTask Task, AssistantRequest Request) : IDisposable
     {
-        public void Dispose() => Session.Exit();
-    }
-
-    /// <summary>A conversation's engine session; one question at a time. Retired sessions are disposed once idle.</summary>
-    private sealed class ConversationSession(ChatSession session)
-    {
-        private int _busy;
-        private volatile bool _retired;
-
-        public ChatSession Session { get; } = session;
-
-        public long LastUsed { get; private set; } = Environment.TickCount64;
-
-        public bool IsBusy => Volatile.Read(ref _busy) != 0;
-
-        public bool IsRetired => _retired;
-
-        public bool TryEnter()
-        {
-            LastUsed = Environment.TickCount64;
-            return !_retired && Interlocked.CompareExchange(ref _busy, 1, 0) == 0;
-        }
-
-        public void Exit()
-        {
-            Volatile.Write(ref _busy, 0);
-            if (_retired && Interlocked.CompareExchange(ref _busy, 1, 0) == 0)
-            {
-                Session.Dispose();
-            }
-        }
-
-        public void Retire()
-        {
-            _retired = true;
-            if (Interlocked.CompareExchange(ref _busy, 1, 0) == 0)
-            {
-                Session.Dispose();
-            }
-        }
+        public void Dispose() => Session.Dispose();
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using WebSsl.Language.Engine;
+using WebSsl.Multimodal.Assistant;
 using WebSsl.Vision.Images;
 
 namespace WebSsl.Assistant.Server.Chat;
@@ -16,15 +17,21 @@ public static class Failures
 {
     public sealed record Failure(string Code, int Status, string Message);
 
+    /// <summary>
+    /// What the client is told. Only exceptions made for clients carry their message out; anything else is a fault of
+    /// the server, whose message may hold paths or internals: the client gets a fixed text and the caller logs the rest.
+    /// </summary>
     public static Failure Describe(Exception exception) => exception switch
     {
         RequestRefusedException r => new(r.Code, r.Status, r.Message),
         ImageRejectedException i => new("image-rejected", StatusFor(i.Reason), i.Message),
+        ImageDecodeBusyException d => new("busy", StatusCodes.Status503ServiceUnavailable, d.Message),
         EngineBusyException b => new("busy", StatusCodes.Status503ServiceUnavailable, $"the server is busy: {b.Message} Try again shortly."),
+        ConversationBusyException c => new("conversation-busy", StatusCodes.Status409Conflict, c.Message),
         PromptTooLongException p => new("prompt-too-long", StatusCodes.Status400BadRequest, p.Message),
         ArgumentException a => new("bad-request", StatusCodes.Status400BadRequest, a.Message),
         OperationCanceledException => new("cancelled", 499, "the request was cancelled."),
-        _ => new("internal", StatusCodes.Status500InternalServerError, $"internal error: {exception.Message}"),
+        _ => new("internal", StatusCodes.Status500InternalServerError, "internal error: the server could not complete the request; its log has the details."),
     };
 
     /// <summary>Problem types for images: the bytes are wrong (415, 422) or too big (413), never a server fault.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using WebSsl.Assistant.SemanticKernel;
@@ -18,14 +19,18 @@ public enum ModelState
 /// conversations work at once and /health says 503 until the models are ready (200 after, 503 with the reason if the
 /// load failed: a wrong path, a truncated checkpoint, an adapter trained for another LLM).
 /// </summary>
-public sealed class ModelLoader(AssistantHost host, ILogger<ModelLoader> logger) : BackgroundService
+public sealed partial class ModelLoader(AssistantHost host, ILogger<ModelLoader> logger) : BackgroundService
 {
     private volatile string? _error;
 
     public ModelState State => host.IsLoaded ? ModelState.Ready : _error is null ? ModelState.Loading : ModelState.Failed;
 
-    /// <summary>Why loading failed (null while loading or once loaded).</summary>
-    public string? Error => _error;
+    /// <summary>
+    /// Why loading failed (null while loading or once loaded), as clients see it: the reason and the file's name, with
+    /// the folders of every path cut to "…/" (they tell a stranger the machine's layout and user names). The server's
+    /// log has the whole message.
+    /// </summary>
+    public string? Error => _error is { } error ? Directories().Replace(error, "…/") : null;
 
     /// <summary>How long the load took, once it finished.</summary>
     public TimeSpan? LoadTime { get; private set; }
@@ -34,9 +39,13 @@ public sealed class ModelLoader(AssistantHost host, ILogger<ModelLoader> logger)
     public (VisionAssistant? Assistant, string Code, string Message) TryGet() => State switch
     {
         ModelState.Ready => (host.GetAsync().Result, "", ""),
-        ModelState.Failed => (null, "model-unavailable", $"the models failed to load: {_error}"),
+        ModelState.Failed => (null, "model-unavailable", $"the models failed to load: {Error}"),
         _ => (null, "loading", "the models are still loading; try again when GET /health answers 200."),
     };
+
+    /// <summary>The folder part of an absolute path (Unix or Windows): one or more "/name" followed by a separator.</summary>
+    [GeneratedRegex(@"(?:\b[A-Za-z]:)?(?:[\\/][^\\/\s'""`:;,()]+)+[\\/]")]
+    private static partial Regex Directories();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -34,27 +33,34 @@ public static class ImageEndpoints
         app.MapGet("/api/images/{id}", Download);
     }
 
-    private static async Task<IResult> UploadAsync(HttpContext context, IImageStore store, IOptions<WebSslAssistantOptions> assistantOptions,
+    private static async Task<IResult> UploadAsync(HttpContext context, IImageStore store, AssistantHost host,
         ServerMetrics metrics, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        ImageLimits limits = assistantOptions.Value.Assistant.ImageLimits;
+        ImageLimits limits = host.Options.ImageLimits;
         try
         {
             (byte[] bytes, string name) = await ReadUploadAsync(context, limits, cancellationToken);
-            using (Image<Rgb24> _ = ImageLoader.Load(bytes, name, limits))
-            {
-                // Decoded completely once, so what is stored is known to be usable.
-            }
+            // The header's limits first (no decode turn spent on a refusal), then one complete decode in turn with every
+            // other decode of the process, so that what is stored is known to be usable.
             ImageHeader header = ImageLoader.Inspect(bytes, name, limits);
+            await host.Decodes.RunAsync(name, () =>
+            {
+                using Image<Rgb24> _ = ImageLoader.Load(bytes, name, limits);
+                return header;
+            }, cancellationToken);
             string id = store.Add(bytes, name);
             metrics.Upload("ok");
             var stored = new StoredImage(id, header.Format, header.MimeType, header.Width, header.Height, bytes.Length, $"/api/images/{id}");
             return Results.Created(stored.Url, stored);
         }
-        catch (Exception e) when (e is ImageRejectedException or RequestRefusedException)
+        catch (Exception e) when (e is ImageRejectedException or RequestRefusedException or ImageDecodeBusyException)
         {
             Failures.Failure failure = Failures.Describe(e);
             metrics.Upload(failure.Code);
+            if (failure.Code == "busy")
+            {
+                context.Response.Headers.RetryAfter = "1";
+            }
             return Failures.Problem(failure, "image refused");
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebSsl.Assistant.SemanticKernel;
 using WebSsl.Assistant.Server.Chat;
@@ -48,13 +49,22 @@ public static class OpenAiEndpoints
     }
 
     private static async Task CompleteAsync(HttpContext context, ModelLoader loader, WebSslChatClient client, IImageStore images,
-        IOptions<ServerOptions> serverOptions, IOptions<WebSslAssistantOptions> assistantOptions, ServerMetrics metrics, CancellationToken cancellationToken)
+        IOptions<ServerOptions> serverOptions, IOptions<WebSslAssistantOptions> assistantOptions, ServerMetrics metrics, ILogger<OpenAiRequest> logger,
+        CancellationToken cancellationToken)
     {
         AssistantOptions assistant = assistantOptions.Value.Assistant;
+        long bodyLimit = serverOptions.Value.RequestBodyLimit(assistant.ImageLimits);
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
-            // Base64 images inline: 4/3 of each image, plus the text.
-            size.MaxRequestBodySize = assistant.ImageLimits.MaxBytes * 4 / 3 * assistant.MaxImagesPerTurn + 1024 * 1024;
+            size.MaxRequestBodySize = bodyLimit;
+        }
+        void Failed(Exception e, Failures.Failure failure)
+        {
+            metrics.Request("openai", failure.Code);
+            if (failure.Code == "internal")
+            {
+                logger.LogError(e, "An OpenAI API request failed");
+            }
         }
         OpenAiRequest request;
         IAsyncEnumerator<ChatResponseUpdate>? updates = null;
@@ -66,7 +76,7 @@ public static class OpenAiEndpoints
             {
                 throw new RequestRefusedException(code, 503, message);
             }
-            using JsonDocument body = await ReadJsonAsync(context.Request, cancellationToken);
+            using JsonDocument body = await ReadJsonAsync(context.Request, bodyLimit, cancellationToken);
             request = OpenAiRequest.Parse(body.RootElement, images, serverOptions.Value.MaxAnswerTokens);
             updates = client.GetStreamingResponseAsync(request.Messages, request.Options, cancellationToken).GetAsyncEnumerator(cancellationToken);
             // The first update comes after the images are checked and the prompt admitted, so most refusals are still an HTTP status here.
@@ -79,7 +89,7 @@ public static class OpenAiEndpoints
                 await updates.DisposeAsync();
             }
             Failures.Failure failure = Failures.Describe(e);
-            metrics.Request("openai", failure.Code);
+            Failed(e, failure);
             await WriteErrorAsync(context.Response, failure);
             return;
         }
@@ -91,7 +101,7 @@ public static class OpenAiEndpoints
             long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             if (request.Stream)
             {
-                await StreamAsync(context, updates, hasFirst, request, id, model, created, metrics, cancellationToken);
+                await StreamAsync(context, updates, hasFirst, request, id, model, created, Failed, metrics, cancellationToken);
                 return;
             }
             var collected = new List<ChatResponseUpdate>();
@@ -105,7 +115,7 @@ public static class OpenAiEndpoints
             catch (Exception e)
             {
                 Failures.Failure failure = Failures.Describe(e);
-                metrics.Request("openai", failure.Code);
+                Failed(e, failure);
                 await WriteErrorAsync(context.Response, failure);
                 return;
             }
@@ -129,7 +139,7 @@ public static class OpenAiEndpoints
     }
 
     private static async Task StreamAsync(HttpContext context, IAsyncEnumerator<ChatResponseUpdate> updates, bool hasFirst, OpenAiRequest request,
-        string id, string model, long created, ServerMetrics metrics, CancellationToken cancellationToken)
+        string id, string model, long created, Action<Exception, Failures.Failure> failed, ServerMetrics metrics, CancellationToken cancellationToken)
     {
         HttpResponse response = context.Response;
         response.ContentType = "text/event-stream";
@@ -169,7 +179,7 @@ public static class OpenAiEndpoints
         catch (Exception e)
         {
             Failures.Failure failure = Failures.Describe(e);
-            metrics.Request("openai", failure.Code);
+            failed(e, failure);
             await SendAsync(response, ErrorBody(failure), CancellationToken.None);
             await response.WriteAsync("data: [DONE]\n\n", CancellationToken.None);
             return;
@@ -191,7 +201,7 @@ public static class OpenAiEndpoints
         await response.Body.FlushAsync(cancellationToken);
     }
 
-    private static async Task<JsonDocument> ReadJsonAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<JsonDocument> ReadJsonAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
         if (!request.HasJsonContentType())
         {
@@ -207,7 +217,8 @@ public static class OpenAiEndpoints
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            throw new RequestRefusedException("too-large", 413, "the request body is over this server's limit (images x max bytes per image, as base64).");
+            throw new RequestRefusedException("too-large", 413,
+                $"the request body is over this server's limit of {limit:N0} bytes (Server:MaxRequestBytes); upload large images with POST /api/images and send their ids.");
         }
     }
 

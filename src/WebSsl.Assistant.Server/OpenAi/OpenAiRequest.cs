@@ -10,7 +10,8 @@ namespace WebSsl.Assistant.Server.OpenAi;
 /// An OpenAI chat completions request read into Microsoft.Extensions.AI messages and options. Images may be data URIs
 /// (data:image/png;base64,...) or ids of images uploaded with POST /api/images (the bare id or /api/images/{id});
 /// http(s) URLs are refused: the server never fetches from addresses a client names.
-/// Extensions: "task" (general, ocr, chart, document), "conversation_id" (keeps the engine session between calls),
+/// Extensions: "task" (general, ocr, chart, document), "conversation_id" (keeps the engine session between calls; 1 to
+/// 128 characters of A-Z a-z 0-9 . _ : -; one request at a time per id, a second is answered 409 at once),
 /// "ignore_eos" (as llama.cpp's server).
 /// </summary>
 public sealed record OpenAiRequest(string Model, List<ChatMessage> Messages, ChatOptions Options, bool Stream, bool IncludeUsage)
@@ -48,7 +49,9 @@ public sealed record OpenAiRequest(string Model, List<ChatMessage> Messages, Cha
             options.StopSequences = stop.ValueKind switch
             {
                 JsonValueKind.String => [stop.GetString()!],
-                JsonValueKind.Array => stop.EnumerateArray().Select(s => s.GetString() ?? throw Bad("'stop' entries must be strings.")).ToList(),
+                JsonValueKind.Array => stop.EnumerateArray().Select(s => s.ValueKind == JsonValueKind.String && s.GetString() is { Length: > 0 } text
+                    ? text
+                    : throw Bad("'stop' entries must be non-empty strings.")).ToList(),
                 JsonValueKind.Null => null,
                 _ => throw Bad("'stop' must be a string or an array of strings."),
             };
@@ -57,7 +60,11 @@ public sealed record OpenAiRequest(string Model, List<ChatMessage> Messages, Cha
         {
             options.AdditionalProperties["task"] = AssistantTasks.Parse(task).ToString();
         }
-        options.ConversationId = Text(root, "conversation_id");
+        if (root.TryGetProperty("conversation_id", out JsonElement conversation) && conversation.ValueKind is not JsonValueKind.Null)
+        {
+            string id = conversation.ValueKind == JsonValueKind.String ? conversation.GetString()! : throw Bad("'conversation_id' must be a string.");
+            options.ConversationId = SessionPool.IdProblem(id) is { } problem ? throw Bad($"conversation_id: {problem}") : id;
+        }
         if (root.TryGetProperty("ignore_eos", out JsonElement ignoreEos) && ignoreEos.ValueKind == JsonValueKind.True)
         {
             options.AdditionalProperties["ignore_eos"] = true;

@@ -6,8 +6,10 @@ namespace WebSsl.Assistant.Server.Security;
 
 /// <summary>
 /// When an API key is configured, every call to the hub, the image and conversation API and the OpenAI API must carry
-/// it: "Authorization: Bearer KEY", "X-Api-Key: KEY", or "?access_token=KEY" (what SignalR's WebSocket transport and
-/// &lt;img&gt; tags can send). The page itself, /health and /metrics stay open.
+/// it: "Authorization: Bearer KEY" or "X-Api-Key: KEY". Only the hub also takes "?access_token=KEY", because a browser
+/// cannot set headers on a WebSocket handshake (SignalR's JavaScript client puts the key there); that route's query
+/// string is kept out of the request log (<see cref="RequestLogging"/>). Anywhere else a key in a URL would end up
+/// in logs, histories and Referer headers, so it is not accepted. The page itself, /health and /metrics stay open.
 /// </summary>
 public sealed class ApiKeyMiddleware(RequestDelegate next, string apiKey)
 {
@@ -44,7 +46,10 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, string apiKey)
             presented = authorization["Bearer ".Length..].Trim();
         }
         presented ??= request.Headers["X-Api-Key"].FirstOrDefault();
-        presented ??= request.Query["access_token"].FirstOrDefault();
+        if (request.Path.StartsWithSegments(Hubs.AssistantHub.Path))
+        {
+            presented ??= request.Query["access_token"].FirstOrDefault();
+        }
         // Constant time, so the key cannot be guessed byte by byte from response times.
         return presented is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _key);
     }

@@ -23,6 +23,15 @@ public sealed record AssistantOptions
     /// <summary>Images one question may carry; more are refused with a clear error.</summary>
     public int MaxImagesPerTurn { get; set; } = 4;
 
+    /// <summary>
+    /// Images one request may carry in all its messages (an OpenAI client resends the whole history with every call, and
+    /// each image not in the cache is decoded); more are refused before any is decoded.
+    /// </summary>
+    public int MaxImagesPerRequest { get; set; } = 16;
+
+    /// <summary>How many images may be decoded at once, and how many may wait (the rest are told the server is busy).</summary>
+    public ImageDecodeOptions Decoding { get; set; } = new();
+
     /// <summary>Encoder forward passes that may run at once (each may hold several images).</summary>
     public int EncoderParallelism { get; set; } = 1;
 
@@ -34,7 +43,8 @@ public sealed record AssistantOptions
     /// <summary>Memory for cached image embeddings (least recently used evicted first).</summary>
     public long EmbeddingCacheBytes { get; set; } = 256L * 1024 * 1024;
 
-    public ImageLimits ImageLimits { get; set; } = ImageLimits.Default;
+    /// <summary>A fresh instance, never the shared <see cref="ImageLimits.Default"/>: configuration binding sets properties in place.</summary>
+    public ImageLimits ImageLimits { get; set; } = new();
 
     /// <summary>LLM serving capacity (sessions, queue, context).</summary>
     public EngineOptions Engine { get; set; } = new();

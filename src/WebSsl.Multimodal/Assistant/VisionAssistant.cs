@@ -25,7 +25,8 @@ public sealed class VisionAssistant : IAsyncDisposable
     private readonly PromptBuilder _prompts;
     private readonly string _adapterKey;
 
-    private VisionAssistant(AssistantOptions options, VisionEncoder encoder, LanguageModel llm, Adapter adapter, LanguageEngine engine, ITaskPrompts taskPrompts)
+    private VisionAssistant(AssistantOptions options, VisionEncoder encoder, LanguageModel llm, Adapter adapter, LanguageEngine engine, ITaskPrompts taskPrompts,
+        ImageDecodeGate decodes)
     {
         Options = options;
         Encoder = encoder;
@@ -37,6 +38,8 @@ public sealed class VisionAssistant : IAsyncDisposable
         _batcher = new EncoderBatcher(encoder, Embedder.Features, options.EncoderParallelism, options.EncoderBatchWindow, options.MaxEncoderBatch);
         _prompts = new PromptBuilder(ChatTemplate.For(llm, adapter.Manifest.Prompt.Template == "gguf" ? null : adapter.Manifest.Prompt.Template), llm);
         Cache = new EmbeddingCache(options.EmbeddingCacheBytes);
+        Decodes = decodes;
+        Sessions = new SessionPool(engine.CreateSession, Math.Max(64, 4 * engine.Options.MaxSessions));
         _adapterKey = $"{adapter.Directory}|{adapter.Manifest.Encoder.ConfigHash}|{adapter.Manifest.Llm.TokenListHash}";
     }
 
@@ -49,6 +52,12 @@ public sealed class VisionAssistant : IAsyncDisposable
     public ITaskPrompts TaskPrompts { get; }
     public EmbeddingCache Cache { get; }
 
+    /// <summary>Bounds the images decoded at once (shared with whatever else decodes in the process, e.g. uploads).</summary>
+    public ImageDecodeGate Decodes { get; }
+
+    /// <summary>Engine sessions of conversations, by id, for every surface (one question at a time per conversation).</summary>
+    public SessionPool Sessions { get; }
+
     /// <summary>Encoder forward passes so far (several images may share one).</summary>
     public long EncoderPasses => _batcher.Passes;
 
@@ -58,8 +67,12 @@ public sealed class VisionAssistant : IAsyncDisposable
     /// <summary>A short description for UIs and logs.</summary>
     public string Description => $"{Encoder.Name} + {Llm.Name} via {Path.GetFileName(Adapter.Directory)} ({Adapter.Manifest.Projector.Type})";
 
-    /// <summary>Loads the three parts and checks that the adapter was trained for this encoder and this LLM.</summary>
-    public static Task<VisionAssistant> LoadAsync(AssistantOptions options, ITaskPrompts? taskPrompts = null, CancellationToken cancellationToken = default) =>
+    /// <summary>
+    /// Loads the three parts and checks that the adapter was trained for this encoder and this LLM. Images are decoded
+    /// through <paramref name="decodes"/> (default: a gate of its own from <see cref="AssistantOptions.Decoding"/>).
+    /// </summary>
+    public static Task<VisionAssistant> LoadAsync(AssistantOptions options, ITaskPrompts? taskPrompts = null, ImageDecodeGate? decodes = null,
+        CancellationToken cancellationToken = default) =>
         Task.Run(() =>
         {
             VisionEncoder encoder = VisionEncoder.Load(options.EncoderPath, new VisionEncoderOptions { Device = options.Device, Threads = options.Threads }, cancellationToken);
@@ -72,7 +85,8 @@ public sealed class VisionAssistant : IAsyncDisposable
                 var engine = LanguageEngine.Create(llm, options.Engine with { Threads = options.Engine.Threads ?? options.Threads });
                 try
                 {
-                    return new VisionAssistant(options, encoder, llm, adapter, engine, taskPrompts ?? PlainTaskPrompts.Instance);
+                    return new VisionAssistant(options, encoder, llm, adapter, engine, taskPrompts ?? PlainTaskPrompts.Instance,
+                        decodes ?? new ImageDecodeGate(options.Decoding));
                 }
                 catch
                 {
@@ -107,11 +121,11 @@ public sealed class VisionAssistant : IAsyncDisposable
         {
             return (hit, Report(hit, cached: true));
         }
-        Tensor pixels;
-        using (Image<Rgb24> decoded = ImageLoader.Load(bytes, image.Name, Options.ImageLimits))
+        Tensor pixels = await Decodes.RunAsync(image.Name, () =>
         {
-            pixels = Encoder.Preprocessor.ToPixelValues(decoded, preprocess);
-        }
+            using Image<Rgb24> decoded = ImageLoader.Load(image.Bytes.Span, image.Name, Options.ImageLimits);
+            return Encoder.Preprocessor.ToPixelValues(decoded, preprocess);
+        }, cancellationToken).ConfigureAwait(false);
         using (pixels)
         using (Tensor features = await _batcher.EncodeAsync(pixels, cancellationToken).ConfigureAwait(false))
         {
@@ -147,6 +161,13 @@ public sealed class VisionAssistant : IAsyncDisposable
         if (question.Text.Trim().Length == 0 && question.Images.Count == 0)
         {
             throw new ArgumentException("the question is empty.");
+        }
+        // Earlier messages' images are part of the prompt too (and are decoded when not cached): count them all.
+        int imageCount = messages.Sum(m => m.Images.Count);
+        if (imageCount > Options.MaxImagesPerRequest)
+        {
+            throw new ArgumentException($"{imageCount} images in the conversation; at most {Options.MaxImagesPerRequest} are allowed in one request (history included). " +
+                "Start a new conversation, or leave earlier images out.");
         }
         PreprocessOptions preprocess = Embedder.OptionsFor(request.Preprocess, request.Resolution, request.Enhancement);
 
@@ -209,6 +230,7 @@ public sealed class VisionAssistant : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _batcher.DisposeAsync().ConfigureAwait(false);
+        Sessions.Dispose();
         Engine.Dispose();
         Adapter.Dispose();
         Llm.Dispose();
