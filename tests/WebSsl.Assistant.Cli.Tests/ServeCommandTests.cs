@@ -1,4 +1,7 @@
+using System.Diagnostics;
 using System.Net;
+using System.Net.WebSockets;
+using System.Text;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -101,6 +104,70 @@ public sealed partial class ServeCommandTests
 
         stop.Cancel();
         Assert.Equal(0, await serving);
+    }
+
+    [Fact]
+    public async Task Serve_never_writes_the_api_key_to_its_log()
+    {
+        const string key = "log-probe-key-0123456789abcdef";
+        using var world = new TrainingWorld();
+        using var data = new TempDirectory();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "webssl.dll"), "serve", "--urls", "http://127.0.0.1:0", "--data-dir", data.Path,
+                "--encoder", world.EncoderDirectory, "--llm", world.LlmPath, "--adapter", Path.Combine(world.Root, "no-adapter-here") },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["Server__ApiKey"] = key;
+        // A careless setting that would print every request URL, as ASP.NET Core's hosting layer does by default.
+        start.Environment["Logging__LogLevel__Default"] = "Debug";
+        start.Environment["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information";
+        using Process server = Process.Start(start)!;
+        var log = new StringBuilder();
+        server.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        server.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        server.BeginOutputReadLine();
+        server.BeginErrorReadLine();
+        string Log() { lock (log) { return log.ToString(); } }
+        try
+        {
+            Match address = Match.Empty;
+            for (int i = 0; i < 600 && !(address = ServingLine().Match(Log())).Success && !server.HasExited; i++)
+            {
+                await Task.Delay(100);
+            }
+            Assert.True(address.Success, $"no 'serving' line: {Log()}");
+            var root = new Uri(address.Groups[1].Value);
+
+            // A browser's hub handshake (key in the query), then URLs that carry the key where it is not accepted.
+            using (var socket = new ClientWebSocket())
+            {
+                await socket.ConnectAsync(new Uri($"ws://{root.Authority}/hubs/assistant?access_token={key}"), CancellationToken.None);
+                await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+            }
+            using var http = new HttpClient { BaseAddress = root };
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync($"api/conversations?access_token={key}")).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync($"api/images/{new string('a', 64)}?access_token={key}")).StatusCode);
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("api/conversations")).StatusCode);
+
+            // Every request is logged (path and status), so the absence of the key below is not the absence of logging.
+            for (int i = 0; i < 100 && !(Log().Contains("/hubs/assistant") && Log().Contains("/api/images/")); i++)
+            {
+                await Task.Delay(100);
+            }
+            string written = Log();
+            Assert.Contains("/hubs/assistant", written);
+            Assert.Contains("/api/images/", written);
+            Assert.Contains("StatusCode: 401", written);
+            Assert.DoesNotContain(key, written);
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+        }
     }
 
     [GeneratedRegex(@"serving (http://\S+?)(?: |$)", RegexOptions.Multiline)]

