@@ -207,8 +207,9 @@ public sealed class FakeHub : IAsyncDisposable
             context.Abort(); // the connection drops mid-file
             return;
         }
-        await context.Response.Body.WriteAsync(body.AsMemory((int)start));
+        // Counted before writing: the client may have read the last byte and finished before WriteAsync returns here.
         BytesServed.AddOrUpdate(file, body.Length - start, (_, v) => v + body.Length - start);
+        await context.Response.Body.WriteAsync(body.AsMemory((int)start));
     }
 
     private static IResult Error(int status, string code, string message) => new ErrorResult(status, code, message);
