@@ -87,7 +87,7 @@ public static class BindingPolicy
             return true;
         }
         // Kestrel's own test (AddressBinder): an IP literal binds to that address, anything else to every interface.
-        return IPAddress.TryParse(host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host, out IPAddress? ip) && IPAddress.IsLoopback(ip);
+        return IsLoopbackLiteral(host);
     }
 
     /// <summary>
@@ -96,10 +96,11 @@ public static class BindingPolicy
     /// </summary>
     public static bool IsLoopbackHost(string host)
     {
-        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase))
-        {
-            return true;
-        }
-        return IPAddress.TryParse(host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host, out IPAddress? ip) && IPAddress.IsLoopback(ip);
+        return host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase)
+            || IsLoopbackLiteral(host);
     }
+
+    /// <summary>127.0.0.0/8 or ::1 (also IPv4-mapped), with or without IPv6 brackets.</summary>
+    private static bool IsLoopbackLiteral(string host) =>
+        IPAddress.TryParse(host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host, out IPAddress? ip) && IPAddress.IsLoopback(ip);
 }
