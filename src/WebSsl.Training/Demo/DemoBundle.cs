@@ -16,14 +16,15 @@ using WebSsl.Vision.Images;
 namespace WebSsl.Training.Demo;
 
 /// <summary>
-/// How the demo assistant is built. The defaults fit the 15-minute budget on a 2-core CPU; every number goes into the
-/// bundle's fingerprint, so changing one rebuilds.
+/// How the demo assistant is built: the recipe of the bundle shipped in the repository (built once, offline, in about an
+/// hour on a 2-core CPU). Every number goes into the bundle's manifest, so a bundle built from another recipe is never
+/// taken for this one.
 /// </summary>
 public sealed record DemoOptions
 {
-    public int TrainImages { get; init; } = 4000;
+    public int TrainImages { get; init; } = 12000;
     public int TestImages { get; init; } = 300;
-    public int Steps { get; init; } = 1200;
+    public int Steps { get; init; } = 5000;
     public int BatchSize { get; init; } = 32;
     public double LearningRate { get; init; } = 2e-3;
     public int Seed { get; init; } = 1;
@@ -66,8 +67,11 @@ public sealed record DemoProgress(string Stage, string Detail, double Fraction);
 /// </summary>
 public sealed partial record DemoBundle
 {
-    /// <summary>Bumped whenever what a build produces changes, so old bundles are rebuilt.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>Bumped whenever what a build produces changes, so a bundle of another format is never served as this one.</summary>
+    public const int FormatVersion = 2;
+
+    /// <summary>Steps between validation passes of a build: the accuracy curve in the training log.</summary>
+    public const int ValidateEvery = 500;
 
     public const string ManifestFile = "bundle.json";
     public const string Label = "Demo model trained on synthetic charts and documents";
@@ -84,6 +88,9 @@ public sealed partial record DemoBundle
     [JsonPropertyName("build_seconds")] public required double BuildSeconds { get; init; }
     [JsonPropertyName("train_seconds")] public required double TrainSeconds { get; init; }
     [JsonPropertyName("created_utc")] public DateTime CreatedUtc { get; init; } = DateTime.UtcNow;
+
+    /// <summary>The source commit the build ran from (git rev-parse HEAD, "+dirty" with uncommitted changes), or null outside a checkout.</summary>
+    [JsonPropertyName("commit")] public string? Commit { get; init; }
 
     [JsonIgnore] public string Directory { get; private set; } = "";
 
@@ -142,6 +149,7 @@ public sealed partial record DemoBundle
         directory = Path.GetFullPath(directory);
         System.IO.Directory.CreateDirectory(directory);
         File.Delete(Path.Combine(directory, ManifestFile)); // from here until the end, the folder holds no usable bundle
+        string? commit = SourceCommit();
         string Sub(string name) => Path.Combine(directory, name);
 
         // ---- data: synthetic charts and documents, training and held-out test sets from different seeds
@@ -206,12 +214,14 @@ public sealed partial record DemoBundle
                 MaxGradNorm = 1.0,
                 Seed = options.Seed,
                 TokenGrid = options.TokenGrid,
-                CheckpointEvery = Math.Max(50, options.Steps / 5),
-                ValidateEvery = options.Steps,
+                // Checkpoints make a killed build continue where it stopped (the data and initial weights are rendered again,
+                // identically); validation every few hundred steps is the build's accuracy curve.
+                CheckpointEvery = Math.Max(50, options.Steps / 20),
+                ValidateEvery = Math.Min(options.Steps, ValidateEvery),
                 ValidationFraction = 0.005,
                 ValidationMax = 32,
                 GenerationMaxTokens = 8,
-                Resume = false,
+                Resume = true,
                 Tune = TuneMode.All,
             }, new Progress<TrainingProgress>(p => progress?.Report(new DemoProgress("training",
                 p.Message ?? $"step {p.Step}/{p.TotalSteps}, loss {p.Loss:F3}, {p.SamplesPerSecond:F1} samples/s, {p.Remaining:mm\\:ss} left",
@@ -253,12 +263,38 @@ public sealed partial record DemoBundle
             Scores = new DemoScores(seeing.Overall, blind.Overall, seeing.Samples,
                 seeing.Categories.ToDictionary(c => c.Key, c => c.Value.Score), blind.Categories.ToDictionary(c => c.Key, c => c.Value.Score)),
             BuildSeconds = clock.Elapsed.TotalSeconds,
+            Commit = commit,
         };
         bundle.Directory = directory;
         string manifest = Path.Combine(directory, ManifestFile);
         File.WriteAllText(manifest + ".partial", JsonSerializer.Serialize(bundle, Json));
         File.Move(manifest + ".partial", manifest, overwrite: true);
         return bundle;
+    }
+
+    /// <summary>git rev-parse HEAD of the current folder's checkout, "+dirty" when it has uncommitted changes; null when there is none.</summary>
+    private static string? SourceCommit()
+    {
+        string? Git(string arguments)
+        {
+            try
+            {
+                using var git = Process.Start(new ProcessStartInfo("git", arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false });
+                if (git is null)
+                {
+                    return null;
+                }
+                string output = git.StandardOutput.ReadToEnd().Trim();
+                git.WaitForExit();
+                return git.ExitCode == 0 ? output : null;
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                return null; // no git on this machine
+            }
+        }
+        string? head = Git("rev-parse HEAD");
+        return head is null ? null : Git("status --porcelain --untracked-files=no") is { Length: > 0 } ? head + "+dirty" : head;
     }
 
     /// <summary>The distinct words of the training questions and answers: they become whole tokens of the demo LLM.</summary>
