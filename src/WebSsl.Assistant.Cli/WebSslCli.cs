@@ -68,7 +68,8 @@ public static class WebSslCli
         e is CheckpointException or ImageRejectedException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
             or InvalidDataException or Language.Gguf.GgufException or Language.Engine.PromptTooLongException or Language.Engine.EngineBusyException
             or Multimodal.Adapters.AdapterMismatchException or Training.Training.TrainingDivergedException or Training.Training.TrainingSetupException
-            or Training.Data.SequenceException or Language.Prompting.ChatTemplateException or Server.Security.ServerConfigurationException or Hub.HubException;
+            or Training.Data.SequenceException or Language.Prompting.ChatTemplateException or Server.Security.ServerConfigurationException or Hub.HubException
+            or Training.Demo.DemoBundleException;
 }
 
 /// <summary>Where commands write. Spectre renders tables into the same writer, without ANSI codes when it is not a terminal.</summary>

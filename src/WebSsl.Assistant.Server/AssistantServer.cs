@@ -9,6 +9,7 @@ using OpenTelemetry.Metrics;
 using WebSsl.Assistant.SemanticKernel;
 using WebSsl.Assistant.Server.Chat;
 using WebSsl.Assistant.Server.Conversations;
+using WebSsl.Assistant.Server.Examples;
 using WebSsl.Assistant.Server.Hosting;
 using WebSsl.Assistant.Server.Hubs;
 using WebSsl.Assistant.Server.Images;
@@ -61,6 +62,7 @@ public static class AssistantServer
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton<ChatService>();
         services.AddSingleton<ConnectionStreams>();
+        services.AddSingleton<ExampleCatalog>();
         services.AddProblemDetails();
         services.AddSignalR(o =>
         {
@@ -97,6 +99,7 @@ public static class AssistantServer
         app.MapHealthEndpoints();
         app.MapImageEndpoints();
         app.MapConversationEndpoints();
+        app.MapExampleEndpoints();
         app.MapOpenAiEndpoints();
         app.MapHub<AssistantHub>(AssistantHub.Path);
         app.MapPrometheusScrapingEndpoint("/metrics");

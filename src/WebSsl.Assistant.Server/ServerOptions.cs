@@ -49,6 +49,12 @@ public sealed record ServerOptions
     /// </summary>
     public string? ModelNotice { get; set; }
 
+    /// <summary>
+    /// Examples the browser app offers (a JSON list of { image, question, answer, category }, images relative to the
+    /// file): one click asks one, and the page shows the ground truth beside the answer. The demo sets it; null for none.
+    /// </summary>
+    public string? ExamplesFile { get; set; }
+
     /// <summary>Folder of the browser app; default: the one shipped next to the server.</summary>
     public string? WebRoot { get; set; }
 }

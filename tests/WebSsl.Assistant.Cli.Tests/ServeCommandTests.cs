@@ -41,7 +41,7 @@ public sealed partial class ServeCommandTests
             await Task.Delay(100);
         }
         Assert.True(address.Success, $"no 'serving' line; stdout: {output} stderr: {error}");
-        Assert.Contains("cached in", output.ToString()); // the bundle built above, not a new one
+        Assert.Contains($"serving the demo assistant from {demo}", output.ToString()); // the bundle built above, not a new one
         using var http = new HttpClient { BaseAddress = new Uri(address.Groups[1].Value) };
         JsonElement info;
         do

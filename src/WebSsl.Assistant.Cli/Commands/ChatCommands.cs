@@ -3,6 +3,7 @@ using WebSsl.Language.Engine;
 using WebSsl.Language.Prompting;
 using WebSsl.Assistant.SemanticKernel;
 using WebSsl.Multimodal.Assistant;
+using WebSsl.Training.Demo;
 
 namespace WebSsl.Assistant.Cli.Commands;
 
@@ -11,7 +12,7 @@ internal static class ChatCommands
 {
     public static Command Ask(CliContext context)
     {
-        var options = new LlmOptions();
+        var options = new LlmOptions(requireLlm: false);
         var question = new Argument<string>("question") { Description = "What to ask." };
         var encoder = new Option<DirectoryInfo?>("--encoder") { Description = "Web-SSL checkpoint folder (with --adapter and --image)." };
         var adapter = new Option<DirectoryInfo?>("--adapter") { Description = "Adapter folder trained for this encoder and LLM." };
@@ -21,7 +22,8 @@ internal static class ChatCommands
         var preprocess = new Option<string?>("--preprocess") { Description = "crop, pad or stretch instead of the adapter's own." };
         preprocess.AcceptOnlyFromAmong("crop", "pad", "stretch");
         Option<int?> resolution = SharedOptions.Resolution();
-        var command = new Command("ask", "Ask one question (about images, with --encoder/--adapter/--image) and stream the answer to stdout; timings go to stderr.")
+        var command = new Command("ask", "Ask one question (about images, with --encoder/--adapter/--llm/--image) and stream the answer to stdout; timings go to stderr. " +
+            "With no model options the demo assistant answers.")
         {
             question, encoder, adapter, images, task, preprocess, resolution,
         };
@@ -29,17 +31,29 @@ internal static class ChatCommands
         command.Validators.Add(result =>
         {
             bool vision = result.GetResult(encoder) is { Implicit: false } || result.GetResult(adapter) is { Implicit: false } || result.GetResult(images) is { Implicit: false };
-            if (vision && (result.GetResult(encoder) is not { Implicit: false } || result.GetResult(adapter) is not { Implicit: false }))
+            bool models = result.GetResult(encoder) is { Implicit: false } || result.GetResult(adapter) is { Implicit: false } || result.GetResult(options.Llm) is { Implicit: false };
+            if (models && vision && (result.GetResult(encoder) is not { Implicit: false } || result.GetResult(adapter) is not { Implicit: false }
+                || result.GetResult(options.Llm) is not { Implicit: false }))
             {
-                result.AddError("questions about images need --encoder, --adapter and --llm together.");
+                result.AddError("questions about images need --encoder, --adapter and --llm together (or none of them: the demo assistant answers).");
             }
         });
         command.SetAction(async (parse, cancellationToken) =>
         {
+            AssistantTask asked = AssistantTasks.Parse(parse.GetValue(task)!);
             if (parse.GetValue(adapter) is { } adapterFolder)
             {
-                return await AskAboutImages(context, parse, options, parse.GetValue(encoder)!, adapterFolder, parse.GetValue(images) ?? [],
-                    parse.GetValue(question)!, AssistantTasks.Parse(parse.GetValue(task)!), parse.GetValue(preprocess), parse.GetValue(resolution), cancellationToken);
+                return await AskAboutImages(context, parse, options, parse.GetValue(encoder)!.FullName, parse.GetValue(options.Llm)!.FullName, adapterFolder.FullName,
+                    parse.GetValue(images) ?? [], parse.GetValue(question)!, asked, parse.GetValue(preprocess), parse.GetValue(resolution), cancellationToken);
+            }
+            if (parse.GetValue(options.Llm) is null)
+            {
+                DemoBundle demo = DemoCommand.Find(null);
+                await context.Error.WriteLineAsync($"webssl: no models given: the demo assistant answers ({DemoBundle.Label}; it reads only images like its training data). " +
+                    $"From {demo.Directory}.");
+                AssistantOptions models = demo.AssistantOptions();
+                return await AskAboutImages(context, parse, options, models.EncoderPath, models.LlmPath, models.AdapterPath, parse.GetValue(images) ?? [],
+                    parse.GetValue(question)!, asked, parse.GetValue(preprocess), parse.GetValue(resolution), cancellationToken);
             }
             var (model, engine, builder) = options.Open(parse);
             using (model)
@@ -102,15 +116,15 @@ internal static class ChatCommands
         return command;
     }
 
-    private static async Task<int> AskAboutImages(CliContext context, ParseResult parse, LlmOptions options, DirectoryInfo encoder, DirectoryInfo adapter,
+    private static async Task<int> AskAboutImages(CliContext context, ParseResult parse, LlmOptions options, string encoder, string llm, string adapter,
         FileInfo[] images, string question, AssistantTask task, string? preprocess, int? resolution, CancellationToken cancellationToken)
     {
         int context_ = parse.GetValue(options.Context);
         await using VisionAssistant assistant = await VisionAssistant.LoadAsync(new AssistantOptions
         {
-            EncoderPath = encoder.FullName,
-            LlmPath = parse.GetValue(options.Llm)!.FullName,
-            AdapterPath = adapter.FullName,
+            EncoderPath = encoder,
+            LlmPath = llm,
+            AdapterPath = adapter,
             MaxImagesPerTurn = Math.Max(4, images.Length),
             Threads = parse.GetValue(options.Threads),
             GpuLayers = parse.GetValue(options.GpuLayers),

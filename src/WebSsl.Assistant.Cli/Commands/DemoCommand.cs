@@ -5,15 +5,51 @@ using WebSsl.Training.Demo;
 
 namespace WebSsl.Assistant.Cli.Commands;
 
-/// <summary><c>webssl demo</c>: builds (once) the offline demo assistant and shows what it scored.</summary>
+/// <summary>
+/// <c>webssl demo</c>: shows the offline demo assistant that ships with the repository (and what it scored), or builds it
+/// again from the same recipe into the user's cache with <c>--rebuild</c>.
+/// </summary>
 internal static class DemoCommand
 {
-    public static readonly string DefaultDirectory = Path.Combine(".webssl", "demo");
+    /// <summary>Where <c>--rebuild</c> puts the user's own build: $XDG_CACHE_HOME/webssl/demo, else ~/.cache/webssl/demo.</summary>
+    public static string CacheDirectory => Path.Combine(
+        Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } cache ? cache : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"),
+        "webssl", "demo");
+
+    /// <summary>The bundle shipped with the repository (adapters/demo-synthetic-charts), copied next to the program by the build.</summary>
+    public static string ShippedDirectory => Path.Combine(AppContext.BaseDirectory, DemoBundle.ShippedFolder);
+
+    /// <summary>
+    /// The demo bundle to use, never built here: <paramref name="directory"/> when given (of any recipe: the user named
+    /// it), else the user's rebuild in the cache, else the shipped one, each of this program's recipe. A bundle of
+    /// another format, or an implicit one of another recipe, is refused with the reason, never served stale.
+    /// </summary>
+    public static DemoBundle Find(string? directory)
+    {
+        var recipe = new DemoOptions();
+        if (directory is not null)
+        {
+            return DemoBundle.Open(directory);
+        }
+        if (DemoBundle.TryOpen(CacheDirectory, recipe) is DemoBundle rebuilt)
+        {
+            return rebuilt;
+        }
+        try
+        {
+            return DemoBundle.Open(ShippedDirectory, recipe);
+        }
+        catch (DemoBundleException e)
+        {
+            throw new DemoBundleException($"the demo assistant cannot be served: {e.Message.Replace("rebuild it with webssl demo --rebuild.", "", StringComparison.Ordinal).TrimEnd()} " +
+                $"Run webssl demo --rebuild (about an hour on 2 cores; it goes to {CacheDirectory}), or serve real models (README, Real models).");
+        }
+    }
 
     public static Command Create(CliContext context)
     {
-        var directory = new Option<DirectoryInfo>("--dir") { Description = "Where the bundle is kept.", DefaultValueFactory = _ => new DirectoryInfo(DefaultDirectory) };
-        var rebuild = new Option<bool>("--rebuild") { Description = "Build again even if a bundle is cached." };
+        var directory = new Option<DirectoryInfo?>("--dir") { Description = $"A bundle folder of your own (default: your rebuild in {CacheDirectory}, else the shipped one)." };
+        var rebuild = new Option<bool>("--rebuild") { Description = $"Build it again from the recipe (into --dir, default {CacheDirectory}); a killed build resumes." };
         var d = new DemoOptions();
         var steps = new Option<int?>("--steps") { Description = $"Training steps (default {d.Steps})." };
         var images = new Option<int?>("--train-images") { Description = $"Synthetic training images (default {d.TrainImages})." };
@@ -21,8 +57,8 @@ internal static class DemoCommand
         var batch = new Option<int?>("--batch-size") { Description = $"Conversations per step (default {d.BatchSize})." };
         var lr = new Option<double?>("--lr") { Description = $"Peak learning rate (default {d.LearningRate.ToString(CultureInfo.InvariantCulture)})." };
         var seed = new Option<int?>("--seed") { Description = $"Seed for data and weights (default {d.Seed})." };
-        var command = new Command("demo", "Build the offline demo assistant (a small Web-DINO encoder, LLM and projector trained from scratch on synthetic charts; " +
-            "about 15 minutes on 2 CPU cores, then cached) and print its held-out scores.")
+        var command = new Command("demo", "Show the offline demo assistant shipped with the repository (a small Web-DINO encoder, LLM and projector trained " +
+            "from scratch on synthetic charts and documents) and its held-out scores; --rebuild builds it again (about an hour on 2 CPU cores).")
         {
             directory, rebuild, steps, images, testImages, batch, lr, seed,
         };
@@ -38,24 +74,26 @@ internal static class DemoCommand
                 LearningRate = parse.GetValue(lr) ?? defaults.LearningRate,
                 Seed = parse.GetValue(seed) ?? defaults.Seed,
             };
-            DemoBundle bundle = await OpenOrBuildAsync(context, parse.GetValue(directory)!.FullName, options, parse.GetValue(rebuild), cancellationToken);
+            string? folder = parse.GetValue(directory)?.FullName;
+            DemoBundle bundle = folder is null && !parse.GetValue(rebuild) && options == defaults
+                ? Find(null)
+                : await OpenOrBuildAsync(context, folder ?? CacheDirectory, options, parse.GetValue(rebuild), cancellationToken);
             WriteScores(context, bundle);
             return 0;
         });
         return command;
     }
 
-    /// <summary>The cached bundle, or a build with progress lines (shared with <c>serve</c>, which uses the demo when no models are configured).</summary>
-    /// <param name="options">What to build; null accepts whatever bundle is cached and builds the default one when there is none.</param>
-    public static async Task<DemoBundle> OpenOrBuildAsync(CliContext context, string directory, DemoOptions? options, bool rebuild, CancellationToken cancellationToken)
+    /// <summary>The bundle in <paramref name="directory"/> if it is of this recipe, or a build there with progress lines.</summary>
+    public static async Task<DemoBundle> OpenOrBuildAsync(CliContext context, string directory, DemoOptions options, bool rebuild, CancellationToken cancellationToken)
     {
         if (!rebuild && DemoBundle.TryOpen(directory, options) is DemoBundle cached)
         {
-            await context.Output.WriteLineAsync($"demo assistant: cached in {directory} (built in {cached.BuildSeconds / 60:F1} min; --rebuild to build again)");
+            await context.Output.WriteLineAsync($"demo assistant: cached in {directory} (built in {cached.BuildSeconds / 60:F1} min from {cached.Commit ?? "an unknown commit"}; --rebuild to build again)");
             return cached;
         }
         await context.Output.WriteLineAsync($"building the demo assistant in {directory}: synthetic data, then a Web-DINO-style encoder, an LLM and a projector trained " +
-            "from scratch together on this CPU (about 15 minutes on 2 cores; done once, then cached)...");
+            "from scratch together on this CPU (about an hour on 2 cores; if stopped, the same command continues where it stopped)...");
         string lastStage = "";
         int lastDecile = -1;
         var progress = new Progress<DemoProgress>(p =>
@@ -68,7 +106,7 @@ internal static class DemoCommand
                 lastDecile = decile;
             }
         });
-        DemoBundle bundle = await DemoBundle.BuildAsync(directory, options ?? new DemoOptions(), progress, cancellationToken);
+        DemoBundle bundle = await DemoBundle.BuildAsync(directory, options, progress, cancellationToken);
         await context.Output.WriteLineAsync($"demo assistant built in {bundle.BuildSeconds / 60:F1} min (training {bundle.TrainSeconds / 60:F1} min).");
         return bundle;
     }

@@ -6,9 +6,9 @@ using WebSsl.Language.Prompting;
 namespace WebSsl.Assistant.Cli.Commands;
 
 /// <summary>Options shared by the commands that talk to an LLM: the model file, its chat template, and sampling.</summary>
-internal sealed class LlmOptions
+internal sealed class LlmOptions(bool requireLlm = true)
 {
-    public Option<FileInfo> Llm { get; } = new("--llm") { Description = "GGUF model file (any model llama.cpp runs).", Required = true };
+    public Option<FileInfo> Llm { get; } = new("--llm") { Description = "GGUF model file (any model llama.cpp runs).", Required = requireLlm };
     public Option<string?> Template { get; } = new("--template") { Description = "Chat template from prompts/chat-templates (default: the model's own)." };
     public Option<string?> System { get; } = new("--system") { Description = "System prompt." };
     public Option<float> Temperature { get; } = new("--temperature") { DefaultValueFactory = _ => 0f, Description = "0 = greedy (default: the most likely reading every time)." };

@@ -9,7 +9,7 @@ namespace WebSsl.Assistant.Cli.Commands;
 internal static class ModelsCommand
 {
     /// <summary>Folders <c>list</c> looks in besides the hub cache: the repository's adapters/, a models/ folder, and the demo bundle.</summary>
-    public static readonly string[] DefaultFolders = ["adapters", "models", Path.Combine(".webssl", "demo")];
+    public static readonly string[] DefaultFolders = ["adapters", "models", DemoCommand.CacheDirectory];
 
     public static Command Create(CliContext context) => new("models", "Pull Web-SSL encoders and GGUF LLMs from the HuggingFace hub; list what is local.")
     {
@@ -52,7 +52,7 @@ internal static class ModelsCommand
 
     private static Command List(CliContext context)
     {
-        var folders = new Option<string[]>("--dir") { Description = "Folders to search besides the hub cache (default: adapters, models, .webssl/demo).", AllowMultipleArgumentsPerToken = true };
+        var folders = new Option<string[]>("--dir") { Description = "Folders to search besides the hub cache (default: adapters, models, the demo cache).", AllowMultipleArgumentsPerToken = true };
         var command = new Command("list", "Encoders, GGUF LLMs and adapters on this machine, with sizes.") { folders };
         command.SetAction(async (parse, cancellationToken) =>
         {

@@ -28,11 +28,11 @@ internal static class ServeCommand
         var maxQueue = new Option<int?>("--max-queue") { Description = "Questions that may wait for a slot before the server answers busy (default 32)." };
         var context_ = new Option<int?>("--context") { Description = "Tokens one conversation may hold (default 4096)." };
         var demo = new Option<bool>("--demo") { Description = "Serve the offline demo assistant even when models are configured (it is also what serve uses when none are)." };
-        var demoDir = new Option<DirectoryInfo>("--demo-dir") { Description = "Where the demo bundle is cached.", DefaultValueFactory = _ => new DirectoryInfo(DemoCommand.DefaultDirectory) };
+        var demoDir = new Option<DirectoryInfo?>("--demo-dir") { Description = "A demo bundle folder (default: your webssl demo --rebuild, else the one shipped with the repository)." };
         Option<int?> threads = SharedOptions.Threads();
         Option<string> device = SharedOptions.Device();
         var command = new Command("serve", "Run the assistant server: the browser app, the SignalR hub, the image and conversation API and an OpenAI-compatible API. " +
-            "With no models configured it serves the offline demo assistant (built on first use, about 15 minutes on 2 cores).")
+            "With no models configured it serves the offline demo assistant shipped with the repository.")
         {
             encoder, llm, adapter, urls, apiKey, dataDir, maxSessions, maxQueue, context_, demo, demoDir, threads, device,
         };
@@ -78,14 +78,17 @@ internal static class ServeCommand
             if (parse.GetValue(demo) || nothingConfigured)
             {
                 // No models: the demo assistant, labelled as such in the browser app.
-                DemoBundle bundle = await DemoCommand.OpenOrBuildAsync(context, parse.GetValue(demoDir)!.FullName, options: null, rebuild: false, cancellationToken);
+                DemoBundle bundle = DemoCommand.Find(parse.GetValue(demoDir)?.FullName);
+                await context.Output.WriteLineAsync($"webssl: no models configured: serving the demo assistant from {bundle.Directory}");
                 AssistantOptions demoModels = bundle.AssistantOptions();
                 overrides[a + nameof(AssistantOptions.EncoderPath)] = demoModels.EncoderPath;
                 overrides[a + nameof(AssistantOptions.LlmPath)] = demoModels.LlmPath;
                 overrides[a + nameof(AssistantOptions.AdapterPath)] = demoModels.AdapterPath;
                 overrides[$"{ServerOptions.Section}:{nameof(ServerOptions.ModelNotice)}"] =
                     $"{DemoBundle.Label} ({Percent(bundle.Scores.Overall)} on held-out synthetic questions, {Percent(bundle.Scores.Blind)} without the image). " +
-                    "It only knows charts like its training data; see the README (Real models) to serve Web-SSL checkpoints.";
+                    $"It reads only {bundle.Options.ImageSize}×{bundle.Options.ImageSize} synthetic bar and line charts and short documents like its training data; " +
+                    "for your own scans serve real Web-SSL models (README, Real models).";
+                overrides[$"{ServerOptions.Section}:{nameof(ServerOptions.ExamplesFile)}"] = bundle.Resolve(DemoBundle.ExamplesFile);
                 overrides.TryAdd($"{ServerOptions.Section}:{nameof(ServerOptions.ModelName)}", "webssl-demo");
             }
             else

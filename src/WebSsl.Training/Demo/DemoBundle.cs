@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using WebSsl.Language;
@@ -24,7 +25,7 @@ public sealed record DemoOptions
 {
     public int TrainImages { get; init; } = 12000;
     public int TestImages { get; init; } = 300;
-    public int Steps { get; init; } = 5000;
+    public int Steps { get; init; } = 3000;
     public int BatchSize { get; init; } = 32;
     public double LearningRate { get; init; } = 2e-3;
     public int Seed { get; init; } = 1;
@@ -46,13 +47,35 @@ public sealed record DemoOptions
     public int? TokenGrid { get; init; }
 }
 
-/// <summary>Held-out scores of the demo assistant, measured by the evaluation harness when it was built.</summary>
+/// <summary>
+/// Held-out scores of the demo assistant, measured by the evaluation harness when it was built: on every held-out
+/// question, and on the fixed sample shipped with it (<see cref="DemoBundle.SamplesFile"/>) that the guard test asks again.
+/// </summary>
 public sealed record DemoScores(
     [property: JsonPropertyName("overall")] double Overall,
     [property: JsonPropertyName("blind")] double Blind,
     [property: JsonPropertyName("questions")] int Questions,
     [property: JsonPropertyName("categories")] IReadOnlyDictionary<string, double> Categories,
-    [property: JsonPropertyName("blind_categories")] IReadOnlyDictionary<string, double> BlindCategories);
+    [property: JsonPropertyName("blind_categories")] IReadOnlyDictionary<string, double> BlindCategories)
+{
+    [JsonPropertyName("sample")] public double Sample { get; init; }
+    [JsonPropertyName("sample_questions")] public int SampleQuestions { get; init; }
+}
+
+/// <summary>Why a folder holds no demo bundle this program may serve.</summary>
+public sealed class DemoBundleException(string message) : Exception(message);
+
+/// <summary>
+/// A held-out question offered as an example: the image (relative to samples/), the question, the synthetic ground
+/// truth, and what the bundle answered when it was built (with its score under the relaxed metric).
+/// </summary>
+public sealed record DemoExample(
+    [property: JsonPropertyName("image")] string Image,
+    [property: JsonPropertyName("question")] string Question,
+    [property: JsonPropertyName("answer")] string Answer,
+    [property: JsonPropertyName("category")] string Category,
+    [property: JsonPropertyName("build_answer")] string BuildAnswer,
+    [property: JsonPropertyName("build_score")] double BuildScore);
 
 /// <summary>A step of the build, for progress displays.</summary>
 public sealed record DemoProgress(string Stage, string Detail, double Fraction);
@@ -74,6 +97,18 @@ public sealed partial record DemoBundle
     public const int ValidateEvery = 500;
 
     public const string ManifestFile = "bundle.json";
+
+    /// <summary>The folder of the bundle shipped with the repository (adapters/), and next to the webssl program.</summary>
+    public const string ShippedFolder = "demo-synthetic-charts";
+
+    /// <summary>A fixed sample of held-out questions (LLaVA JSON with images/ beside it), answered again by the guard test.</summary>
+    public const string SamplesFile = "samples/questions.json";
+
+    /// <summary>A few of those, one per kind of question, offered by the browser app as examples (with their ground truth).</summary>
+    public const string ExamplesFile = "samples/examples.json";
+
+    /// <summary>How many held-out questions the sample keeps (about).</summary>
+    public const int SampleSize = 100;
     public const string Label = "Demo model trained on synthetic charts and documents";
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
@@ -97,28 +132,58 @@ public sealed partial record DemoBundle
     /// <summary>The bundle in <paramref name="directory"/> if it is complete, of this format and built with these options; otherwise null.</summary>
     public static DemoBundle? TryOpen(string directory, DemoOptions? options = null)
     {
-        string path = Path.Combine(directory, ManifestFile);
-        if (!File.Exists(path))
+        try
+        {
+            return Open(directory, options);
+        }
+        catch (DemoBundleException)
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// The bundle in <paramref name="directory"/>; a bundle of another format, of another recipe than
+    /// <paramref name="options"/> (when given) or with parts missing is refused, naming what differs, never served stale.
+    /// </summary>
+    public static DemoBundle Open(string directory, DemoOptions? options = null)
+    {
+        string path = Path.Combine(directory, ManifestFile);
+        if (!File.Exists(path))
+        {
+            throw new DemoBundleException($"{directory} holds no demo bundle ({ManifestFile} is missing).");
+        }
+        DemoBundle? bundle;
         try
         {
-            DemoBundle? bundle = JsonSerializer.Deserialize<DemoBundle>(File.ReadAllText(path), Json);
-            if (bundle is null || bundle.Format != FormatVersion || (options is not null && bundle.Options != options))
-            {
-                return null;
-            }
-            bundle.Directory = Path.GetFullPath(directory);
-            bool complete = System.IO.Directory.Exists(bundle.Resolve(bundle.EncoderPath)) && File.Exists(bundle.Resolve(bundle.LlmPath))
-                && File.Exists(Path.Combine(bundle.Resolve(bundle.AdapterPath), "adapter.json"));
-            return complete ? bundle : null;
+            bundle = JsonSerializer.Deserialize<DemoBundle>(File.ReadAllText(path), Json);
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
-            return null; // a damaged manifest means: build again
+            throw new DemoBundleException($"{path} is damaged ({e.Message}); rebuild it with webssl demo --rebuild.");
         }
+        if (bundle is null || bundle.Format != FormatVersion)
+        {
+            throw new DemoBundleException($"{path} is of bundle format {bundle?.Format}, this program reads format {FormatVersion}; rebuild it with webssl demo --rebuild.");
+        }
+        if (options is not null && bundle.Options != options)
+        {
+            throw new DemoBundleException($"{path} was built from another recipe ({Differences(bundle.Options, options)}); rebuild it with webssl demo --rebuild.");
+        }
+        bundle.Directory = Path.GetFullPath(directory);
+        string[] missing = new[] { bundle.EncoderPath, bundle.LlmPath, Path.Combine(bundle.AdapterPath, "adapter.json") }
+            .Where(p => !File.Exists(bundle.Resolve(p)) && !System.IO.Directory.Exists(bundle.Resolve(p))).ToArray();
+        if (missing.Length > 0)
+        {
+            throw new DemoBundleException($"{directory}: the bundle is incomplete ({string.Join(", ", missing)} missing); rebuild it with webssl demo --rebuild.");
+        }
+        return bundle;
     }
+
+    /// <summary>"steps 1200 (this program: 5000), ..." for every recipe setting that differs.</summary>
+    private static string Differences(DemoOptions built, DemoOptions wanted) => string.Join(", ",
+        typeof(DemoOptions).GetProperties().Where(p => !Equals(p.GetValue(built), p.GetValue(wanted)))
+            .Select(p => $"{p.Name} {p.GetValue(built) ?? "none"} (this program: {p.GetValue(wanted) ?? "none"})"));
 
     /// <summary>Paths in the manifest are relative to the bundle folder, so a bundle can be moved.</summary>
     public string Resolve(string relative) => Path.GetFullPath(Path.Combine(Directory, relative));
@@ -162,12 +227,12 @@ public sealed partial record DemoBundle
             Conversations = true, Captions = true,
         };
         var testData = new SynthOptions { Profile = SynthProfile.Demo, Count = options.TestImages, Seed = options.Seed * 1000 + 2, Width = options.ImageSize, Height = options.ImageSize };
-        SynthSummary train = await Task.Run(() => SyntheticDataset.Write(trainData, Sub("data/train"), null, cancellationToken), cancellationToken).ConfigureAwait(false);
-        SynthSummary test = await Task.Run(() => SyntheticDataset.Write(testData, Sub("data/test"), null, cancellationToken), cancellationToken).ConfigureAwait(false);
+        SynthSummary train = await Task.Run(() => SyntheticDataset.Write(trainData, Sub("work/data/train"), null, cancellationToken), cancellationToken).ConfigureAwait(false);
+        SynthSummary test = await Task.Run(() => SyntheticDataset.Write(testData, Sub("work/data/test"), null, cancellationToken), cancellationToken).ConfigureAwait(false);
 
         // ---- untrained models in their real formats: an HF Web-DINO folder and a llama GGUF whose vocabulary has the data's words
         progress?.Report(new DemoProgress("models", "writing the untrained encoder (HF layout) and LLM (GGUF)", 0));
-        string initialEncoder = Sub("init/encoder");
+        string initialEncoder = Sub("work/init/encoder");
         var encoderConfig = CheckpointGenerator.Dino(options.EncoderWidth, options.EncoderLayers, options.EncoderHeads, options.ImageSize);
         CheckpointGenerator.Write(initialEncoder, encoderConfig, new GeneratorOptions
         {
@@ -175,7 +240,7 @@ public sealed partial record DemoBundle
             Seed = options.Seed,
             Preprocessor = PreprocessorConfig.DefaultFor(encoderConfig.ImageSize),
         });
-        string initialLlm = Sub("init/llm.gguf");
+        string initialLlm = Sub("work/init/llm.gguf");
         var shape = new LlamaShape
         {
             Architecture = "llama",
@@ -228,9 +293,13 @@ public sealed partial record DemoBundle
                 p.TotalSteps == 0 ? 0 : (double)p.Step / p.TotalSteps))), cancellationToken).ConfigureAwait(false);
         }
         double trainSeconds = trainClock.Elapsed.TotalSeconds;
-        if (System.IO.Directory.Exists(Path.Combine(adapter, "checkpoints")))
+        foreach (string scratch in new[] { "checkpoints", "feature-cache" })
         {
-            System.IO.Directory.Delete(Path.Combine(adapter, "checkpoints"), recursive: true); // the bundle is final; resuming it is not offered
+            // The bundle is final: what remains is what is shipped (work/ keeps the data and initial weights for a rebuild).
+            if (System.IO.Directory.Exists(Path.Combine(adapter, scratch)))
+            {
+                System.IO.Directory.Delete(Path.Combine(adapter, scratch), recursive: true);
+            }
         }
 
         // ---- measured on held-out images: with the image, and blind
@@ -258,10 +327,15 @@ public sealed partial record DemoBundle
         }
         seeing.Write(Sub("eval"));
         blind.Write(Sub("eval-blind"));
+        IReadOnlySet<string> sampled = WriteSamples(test.DataFile, directory, seeing);
         bundle = bundle with
         {
             Scores = new DemoScores(seeing.Overall, blind.Overall, seeing.Samples,
-                seeing.Categories.ToDictionary(c => c.Key, c => c.Value.Score), blind.Categories.ToDictionary(c => c.Key, c => c.Value.Score)),
+                seeing.Categories.ToDictionary(c => c.Key, c => c.Value.Score), blind.Categories.ToDictionary(c => c.Key, c => c.Value.Score))
+            {
+                Sample = seeing.Predictions.Where(p => sampled.Contains(p.Id)).Average(p => p.Score),
+                SampleQuestions = sampled.Count,
+            },
             BuildSeconds = clock.Elapsed.TotalSeconds,
             Commit = commit,
         };
@@ -270,6 +344,43 @@ public sealed partial record DemoBundle
         File.WriteAllText(manifest + ".partial", JsonSerializer.Serialize(bundle, Json));
         File.Move(manifest + ".partial", manifest, overwrite: true);
         return bundle;
+    }
+
+    /// <summary>
+    /// Copies every k-th held-out question (about <see cref="SampleSize"/>, so every category in proportion) with its image
+    /// into samples/, and picks one of each category as the browser app's examples, with the answer the build gave.
+    /// </summary>
+    private static IReadOnlySet<string> WriteSamples(string testDataFile, string directory, EvalReport seeing)
+    {
+        string testFolder = Path.GetDirectoryName(testDataFile)!;
+        string samples = Path.Combine(directory, Path.GetDirectoryName(SamplesFile)!);
+        if (System.IO.Directory.Exists(samples))
+        {
+            System.IO.Directory.Delete(samples, recursive: true);
+        }
+        System.IO.Directory.CreateDirectory(Path.Combine(samples, "images"));
+        var records = JsonNode.Parse(File.ReadAllText(testDataFile))!.AsArray().Select(r => r!.AsObject()).ToList();
+        int every = Math.Max(1, records.Count / SampleSize);
+        var kept = records.Where((_, i) => i % every == 0).Take(SampleSize).ToList();
+        foreach (string image in kept.Select(r => r["image"]!.GetValue<string>()).Distinct(StringComparer.Ordinal))
+        {
+            File.Copy(Path.Combine(testFolder, image), Path.Combine(samples, image), overwrite: true);
+        }
+        File.WriteAllText(Path.Combine(directory, SamplesFile), new JsonArray(kept.Select(r => r.DeepClone()).ToArray()).ToJsonString(Json));
+
+        var predictions = seeing.Predictions.ToDictionary(p => p.Id, StringComparer.Ordinal);
+        var examples = kept.GroupBy(r => r["category"]!.GetValue<string>(), StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => g.First())
+            .Select(r => new DemoExample(
+                r["image"]!.GetValue<string>(),
+                r["conversations"]![0]!["value"]!.GetValue<string>().Replace("<image>", "", StringComparison.Ordinal).Trim(),
+                r["conversations"]![1]!["value"]!.GetValue<string>(),
+                r["category"]!.GetValue<string>(),
+                predictions.TryGetValue(r["id"]!.GetValue<string>(), out SamplePrediction? p) ? p.Prediction : "",
+                p?.Score ?? 0))
+            .ToList();
+        File.WriteAllText(Path.Combine(directory, ExamplesFile), JsonSerializer.Serialize(examples, Json));
+        return kept.Select(r => r["id"]!.GetValue<string>()).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>git rev-parse HEAD of the current folder's checkout, "+dirty" when it has uncommitted changes; null when there is none.</summary>
