@@ -139,6 +139,36 @@ public sealed class BrowserTests(ServerWorld world) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Examples_are_asked_in_one_click_and_answered_beside_their_known_answer()
+    {
+        string folder = Directory.CreateTempSubdirectory("webssl-examples-").FullName;
+        File.Copy(world.Image(3), Path.Combine(folder, "three.png"));
+        File.Copy(world.Image(4), Path.Combine(folder, "four.png"));
+        string examples = Path.Combine(folder, "examples.json");
+        File.WriteAllText(examples, System.Text.Json.JsonSerializer.Serialize(new object[]
+        {
+            new { image = "three.png", question = "what is this?", answer = ServerWorld.Answer(3), category = "right" },
+            new { image = "four.png", question = "what is this?", answer = "not what it says", category = "wrong" },
+        }));
+        await using RunningServer server = await world.StartAsync(new() { ["Server:ExamplesFile"] = examples });
+        IPage page = await OpenAsync(server);
+
+        ILocator buttons = page.Locator("#example-list button");
+        await Expect(buttons).ToHaveCountAsync(2);
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#example-list img')].every(i => i.naturalWidth > 0)");
+        await buttons.First.ClickAsync();
+        await Expect(page.Locator(".message.assistant .markdown")).ToHaveTextAsync(ServerWorld.Answer(3));
+        await Expect(page.Locator(".message.assistant .truth.right")).ToContainTextAsync($"the known answer is {ServerWorld.Answer(3)}");
+        await Expect(page.Locator(".message.user img.thumb")).ToHaveCountAsync(1);
+
+        await buttons.Nth(1).ClickAsync();
+        await Expect(page.Locator(".message.assistant")).ToHaveCountAsync(1); // a new chat per example
+        await Expect(page.Locator(".message.assistant .markdown")).ToHaveTextAsync(ServerWorld.Answer(4));
+        await Expect(page.Locator(".message.assistant .truth.wrong")).ToContainTextAsync("the known answer is not what it says");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Artifacts, "browser-examples.png"), FullPage = true });
+    }
+
+    [Fact]
     public async Task With_an_api_key_the_page_sends_it_in_headers_only_and_shows_images_from_blob_urls()
     {
         const string key = "browser-key-0123456789abcdef";

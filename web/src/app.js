@@ -91,6 +91,7 @@
       if (state.info.status === "ready") {
         setStatus(state.info.description || state.info.model, true);
         $("max-tokens").max = state.info.maxAnswerTokens;
+        loadExamples();
         return;
       }
       setStatus(state.info.status === "failed" ? `Models failed to load: ${state.info.error}` : "Loading models…");
@@ -98,6 +99,57 @@
       setStatus(`Server unavailable: ${e.message}`);
     }
     setTimeout(pollInfo, 1500);
+  }
+
+  // ---- examples -----------------------------------------------------------------------------------------------------
+
+  // Examples come with their known answer (the demo's synthetic ground truth): one click asks the question about the
+  // image in a new chat, and the answer is shown with the ground truth beside it, right or wrong.
+  async function loadExamples() {
+    let examples;
+    try {
+      examples = await api("/api/examples");
+    } catch {
+      return;
+    }
+    $("examples").hidden = examples.length === 0;
+    $("example-list").replaceChildren(...examples.map((example) => {
+      const li = document.createElement("li");
+      const b = button("", "secondary example", () => {
+        newChat();
+        ask({ text: example.question, imageIds: [example.imageId], example });
+      }, `Ask “${example.question}” about example image (${example.category})`);
+      const img = document.createElement("img");
+      img.alt = "";
+      imageUrl(example.imageId).then((url) => { img.src = url; }, () => {});
+      const text = document.createElement("span");
+      text.textContent = example.question;
+      b.append(img, text);
+      li.append(b);
+      return li;
+    }));
+  }
+
+  // The relaxed rule the demo's scores use (ChartQA's, as AnswerScoring.RelaxedCorrect in WebSsl.Training): numbers
+  // ("12.5", "40%") within 5% of a non-zero answer, anything else a case-insensitive exact match.
+  function relaxedCorrect(prediction, target) {
+    const number = (text) => {
+      const percent = text.endsWith("%");
+      const body = percent ? text.replace(/%+$/, "") : text;
+      if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(body)) return null;
+      return percent ? Number(body) / 100 : Number(body);
+    };
+    const p = number(prediction.trim());
+    const t = number(target.trim());
+    if (p !== null && t !== null && t !== 0) return Math.abs(p - t) / Math.abs(t) <= 0.05;
+    return prediction.trim().toLowerCase() === target.trim().toLowerCase();
+  }
+
+  function truthBadge(turn) {
+    const right = relaxedCorrect(turn.answer || "", turn.example.answer);
+    const span = badge(`${right ? "✓ right" : "✗ wrong"}: the known answer is ${turn.example.answer}`, `truth ${right ? "right" : "wrong"}`);
+    span.setAttribute("aria-label", `${right ? "Right" : "Wrong"}: the known answer is ${turn.example.answer}`);
+    return span;
   }
 
   // ---- conversations ------------------------------------------------------------------------------------------------
@@ -284,6 +336,7 @@
     article.append(phase, body);
     const footer = document.createElement("div");
     footer.className = "footer";
+    if (turn.example && turn.status === "done") footer.append(truthBadge(turn));
     if (turn.status === "stopped") footer.append(badge("stopped"));
     if (turn.status === "failed" || turn.status === "interrupted") footer.append(badge(turn.error || turn.status, "error"));
     if (turn.details) footer.append(timing(turn.details));
@@ -411,9 +464,9 @@
     ask({ text: last.question, imageIds: last.imageIds, regenerate: true });
   }
 
-  function ask({ text, imageIds, regenerate = false }) {
+  function ask({ text, imageIds, regenerate = false, example = null }) {
     hideError();
-    const turn = { id: null, question: text, imageIds, answer: "", status: "running", details: null };
+    const turn = { id: null, question: text, imageIds, answer: "", status: "running", details: null, example };
     state.turns.push(turn);
     renderAll();
     const article = $("messages").lastElementChild;

@@ -196,6 +196,20 @@ public sealed partial record DemoBundle
         Threads = threads,
     };
 
+    /// <summary>
+    /// Scores the bundle on <paramref name="dataset"/> through the serving path (<see cref="VisionAssistant"/>, greedy
+    /// answers of at most 8 tokens), with the image or blind: how the build measures it, and how the guard test measures
+    /// it again.
+    /// </summary>
+    public async Task<EvalReport> EvaluateAsync(EvalDataset dataset, bool noImage, CancellationToken cancellationToken = default)
+    {
+        await using VisionAssistant assistant = await VisionAssistant.LoadAsync(AssistantOptions() with
+        {
+            Engine = new EngineOptions { MaxSessions = 2, MaxQueue = 2, ContextSize = 2048, MaxSessionTokens = 1024 },
+        }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return await Evaluator.RunAsync(assistant, dataset, new EvalOptions { MaxTokens = 8, Parallel = 2, NoImage = noImage }, null, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Opens the cached bundle, or builds it (minutes) when there is none, it is outdated, or <paramref name="rebuild"/>.</summary>
     public static async Task<DemoBundle> OpenOrBuildAsync(string directory, DemoOptions? options = null, bool rebuild = false,
         IProgress<DemoProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -316,15 +330,8 @@ public sealed partial record DemoBundle
         bundle.Directory = directory;
         progress?.Report(new DemoProgress("evaluation", $"scoring {test.Questions} held-out questions, with and without the image", 0));
         EvalDataset dataset = EvalDataset.Read(test.DataFile);
-        EvalReport seeing, blind;
-        await using (VisionAssistant assistant = await VisionAssistant.LoadAsync(bundle.AssistantOptions() with
-        {
-            Engine = new EngineOptions { MaxSessions = 2, MaxQueue = 2, ContextSize = 2048, MaxSessionTokens = 1024 },
-        }, cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            seeing = await Evaluator.RunAsync(assistant, dataset, new EvalOptions { MaxTokens = 8, Parallel = 2 }, null, cancellationToken).ConfigureAwait(false);
-            blind = await Evaluator.RunAsync(assistant, dataset, new EvalOptions { MaxTokens = 8, Parallel = 2, NoImage = true }, null, cancellationToken).ConfigureAwait(false);
-        }
+        EvalReport seeing = await bundle.EvaluateAsync(dataset, noImage: false, cancellationToken).ConfigureAwait(false);
+        EvalReport blind = await bundle.EvaluateAsync(dataset, noImage: true, cancellationToken).ConfigureAwait(false);
         seeing.Write(Sub("eval"));
         blind.Write(Sub("eval-blind"));
         IReadOnlySet<string> sampled = WriteSamples(test.DataFile, directory, seeing);
