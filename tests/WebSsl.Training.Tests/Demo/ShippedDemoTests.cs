@@ -10,20 +10,7 @@ namespace WebSsl.Training.Tests.Demo;
 /// </summary>
 public sealed class ShippedDemoTests
 {
-    public static string ShippedDirectory
-    {
-        get
-        {
-            for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-            {
-                if (File.Exists(Path.Combine(folder.FullName, "WebSsl.Assistant.sln")))
-                {
-                    return Path.Combine(folder.FullName, "adapters", DemoBundle.ShippedFolder);
-                }
-            }
-            throw new DirectoryNotFoundException($"no WebSsl.Assistant.sln above {AppContext.BaseDirectory}");
-        }
-    }
+    public static string ShippedDirectory => Path.Combine(Repository.Root, "adapters", DemoBundle.ShippedFolder);
 
     [Fact]
     public async Task The_shipped_demo_answers_its_held_out_sample_as_well_as_when_it_was_built()
