@@ -13,7 +13,10 @@ namespace WebSsl.Assistant.Cli.Tests;
 /// </summary>
 public sealed partial class ShippedDemoCommandTests
 {
-    private static DemoBundle Shipped => DemoBundle.Open(Commands.DemoCommand.ShippedDirectory, new DemoOptions());
+    /// <summary>Where the build put the shipped bundle: next to the program (here, the test assembly).</summary>
+    private static string ShippedDirectory => Path.Combine(AppContext.BaseDirectory, DemoBundle.ShippedFolder);
+
+    private static DemoBundle Shipped => DemoBundle.Open(ShippedDirectory, new DemoOptions());
 
     private static DemoExample FirstExample => JsonSerializer.Deserialize<List<DemoExample>>(File.ReadAllText(Shipped.Resolve(DemoBundle.ExamplesFile)))![0];
 
@@ -56,7 +59,7 @@ public sealed partial class ShippedDemoCommandTests
             await Task.Delay(50);
         }
         Assert.True(address.Success, $"no 'serving' line; stdout: {output} stderr: {error}");
-        Assert.Contains($"serving the demo assistant from {Commands.DemoCommand.ShippedDirectory}", output.ToString());
+        Assert.Contains($"serving the demo assistant from {ShippedDirectory}", output.ToString());
         using var http = new HttpClient { BaseAddress = new Uri(address.Groups[1].Value) };
         while ((await http.GetAsync("health")).StatusCode != HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(60))
         {
