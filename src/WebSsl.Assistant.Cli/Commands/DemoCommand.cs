@@ -41,8 +41,8 @@ internal static class DemoCommand
         }
         catch (DemoBundleException e)
         {
-            throw new DemoBundleException($"the demo assistant cannot be served: {e.Message.Replace("rebuild it with webssl demo --rebuild.", "", StringComparison.Ordinal).TrimEnd()} " +
-                $"Run webssl demo --rebuild (about an hour on 2 cores; it goes to {CacheDirectory}), or serve real models (README, Real models).");
+            throw new DemoBundleException($"the demo assistant cannot be served: {e.Message} " +
+                $"(A rebuild takes about an hour on 2 cores and goes to {CacheDirectory}.) Or serve real models (README, Real models).");
         }
     }
 
