@@ -46,10 +46,18 @@ public sealed class SessionPool(Func<ChatSession> create, int capacity) : IDispo
     /// <exception cref="ConversationBusyException">the conversation is answering another question.</exception>
     public SessionLease Enter(string key)
     {
-        string id = key;
         while (true)
         {
-            Entry entry = _entries.GetOrAdd(key, _ => new Entry(create()));
+            if (!_entries.TryGetValue(key, out Entry? entry))
+            {
+                // Not GetOrAdd(key, factory): under a race it may create two engine sessions and drop one undisposed.
+                var fresh = new Entry(create());
+                entry = _entries.GetOrAdd(key, fresh);
+                if (!ReferenceEquals(entry, fresh))
+                {
+                    fresh.Session.Dispose();
+                }
+            }
             if (entry.TryEnter())
             {
                 Trim();
