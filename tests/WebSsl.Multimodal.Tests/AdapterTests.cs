@@ -2,6 +2,7 @@ using WebSsl.Language;
 using WebSsl.Language.Fixtures;
 using WebSsl.Language.Gguf;
 using WebSsl.Multimodal.Adapters;
+using WebSsl.Multimodal.Embedding;
 using WebSsl.Multimodal.Projectors;
 using WebSsl.Vision;
 using WebSsl.Vision.Checkpoints;
@@ -56,7 +57,7 @@ public sealed class AdapterTests : IDisposable
             Assert.True(a.equal(b).all().item<bool>(), name);
         }
         Assert.Equal("pad", loaded.Manifest.Encoder.Preprocess);
-        Assert.Equal(9, new ImageEmbedder(_encoder, loaded).TokensPerImage);
+        Assert.Equal(9, ImageEmbedder.ForAdapter(_encoder, loaded).TokensPerImage);
     }
 
     [Fact]

@@ -68,35 +68,39 @@ public static class Identities
     /// <summary>Every field that differs, described for a person. File name and quantization may differ.</summary>
     public static List<string> Differences(AdapterManifest manifest, EncoderIdentity? encoder, LlmIdentity? llm)
     {
-        var differences = new List<string>();
-        void Compare<T>(string field, T expected, T actual)
-        {
-            if (!EqualityComparer<T>.Default.Equals(expected, actual))
-            {
-                differences.Add($"{field}: the adapter was trained with {Show(expected)}, this one has {Show(actual)}");
-            }
-        }
-        if (encoder is not null)
-        {
-            EncoderIdentity e = manifest.Encoder;
-            Compare("encoder.config_hash", e.ConfigHash, encoder.ConfigHash);
-            Compare("encoder.model_type", e.ModelType, encoder.ModelType);
-            Compare("encoder.hidden_size", e.HiddenSize, encoder.HiddenSize);
-            Compare("encoder.resolution", e.Resolution, encoder.Resolution);
-            Compare("encoder.feature_layer", e.FeatureLayer, encoder.FeatureLayer);
-            Compare("encoder.keep_cls", e.KeepCls, encoder.KeepCls);
-            Compare("encoder.preprocess", e.Preprocess, encoder.Preprocess);
-            Compare("encoder.token_grid", e.TokenGrid, encoder.TokenGrid);
-        }
+        var differences = encoder is null ? [] : EncoderDifferences(manifest.Encoder, encoder);
         if (llm is not null)
         {
             LlmIdentity l = manifest.Llm;
-            Compare("llm.architecture", l.Architecture, llm.Architecture);
-            Compare("llm.n_embd", l.EmbeddingSize, llm.EmbeddingSize);
-            Compare("llm.vocab_size", l.VocabularySize, llm.VocabularySize);
-            Compare("llm.token_list_hash", l.TokenListHash, llm.TokenListHash);
+            Compare(differences, "llm.architecture", l.Architecture, llm.Architecture);
+            Compare(differences, "llm.n_embd", l.EmbeddingSize, llm.EmbeddingSize);
+            Compare(differences, "llm.vocab_size", l.VocabularySize, llm.VocabularySize);
+            Compare(differences, "llm.token_list_hash", l.TokenListHash, llm.TokenListHash);
         }
         return differences;
+    }
+
+    /// <summary>Every field in which <paramref name="encoder"/> differs from the encoder a projector was <paramref name="trained"/> on.</summary>
+    public static List<string> EncoderDifferences(EncoderIdentity trained, EncoderIdentity encoder)
+    {
+        var differences = new List<string>();
+        Compare(differences, "encoder.config_hash", trained.ConfigHash, encoder.ConfigHash);
+        Compare(differences, "encoder.model_type", trained.ModelType, encoder.ModelType);
+        Compare(differences, "encoder.hidden_size", trained.HiddenSize, encoder.HiddenSize);
+        Compare(differences, "encoder.resolution", trained.Resolution, encoder.Resolution);
+        Compare(differences, "encoder.feature_layer", trained.FeatureLayer, encoder.FeatureLayer);
+        Compare(differences, "encoder.keep_cls", trained.KeepCls, encoder.KeepCls);
+        Compare(differences, "encoder.preprocess", trained.Preprocess, encoder.Preprocess);
+        Compare(differences, "encoder.token_grid", trained.TokenGrid, encoder.TokenGrid);
+        return differences;
+    }
+
+    private static void Compare<T>(List<string> differences, string field, T expected, T actual)
+    {
+        if (!EqualityComparer<T>.Default.Equals(expected, actual))
+        {
+            differences.Add($"{field}: the adapter was trained with {Show(expected)}, this one has {Show(actual)}");
+        }
     }
 
     private static string Show<T>(T value) => value switch

@@ -1,16 +1,12 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
-using System.Text;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 using WebSsl.Language;
 using WebSsl.Language.Engine;
 using WebSsl.Language.Prompting;
 using WebSsl.Multimodal.Adapters;
+using WebSsl.Multimodal.Embedding;
 using WebSsl.Vision;
 using WebSsl.Vision.Images;
-using static TorchSharp.torch;
 
 namespace WebSsl.Multimodal.Assistant;
 
@@ -21,9 +17,7 @@ namespace WebSsl.Multimodal.Assistant;
 /// </summary>
 public sealed class VisionAssistant : IAsyncDisposable
 {
-    private readonly EncoderBatcher _batcher;
     private readonly PromptBuilder _prompts;
-    private readonly string _adapterKey;
 
     private VisionAssistant(AssistantOptions options, VisionEncoder encoder, LanguageModel llm, Adapter adapter, LanguageEngine engine, ITaskPrompts taskPrompts,
         ImageDecodeGate decodes)
@@ -34,13 +28,17 @@ public sealed class VisionAssistant : IAsyncDisposable
         Adapter = adapter;
         Engine = engine;
         TaskPrompts = taskPrompts;
-        Embedder = new ImageEmbedder(encoder, adapter);
-        _batcher = new EncoderBatcher(encoder, Embedder.Features, options.EncoderParallelism, options.EncoderBatchWindow, options.MaxEncoderBatch);
+        Embedder = ImageEmbedder.ForAdapter(encoder, adapter, new ImageEmbedderOptions
+        {
+            ImageLimits = options.ImageLimits,
+            CacheBytes = options.EmbeddingCacheBytes,
+            EncoderParallelism = options.EncoderParallelism,
+            BatchWindow = options.EncoderBatchWindow,
+            MaxBatch = options.MaxEncoderBatch,
+        }, decodes);
         _prompts = new PromptBuilder(ChatTemplate.For(llm, adapter.Manifest.Prompt.Template == "gguf" ? null : adapter.Manifest.Prompt.Template), llm);
-        Cache = new EmbeddingCache(options.EmbeddingCacheBytes);
         Decodes = decodes;
         Sessions = new SessionPool(engine.CreateSession, Math.Max(64, 4 * engine.Options.MaxSessions));
-        _adapterKey = $"{adapter.Directory}|{adapter.Manifest.Encoder.ConfigHash}|{adapter.Manifest.Llm.TokenListHash}";
     }
 
     public AssistantOptions Options { get; }
@@ -48,9 +46,11 @@ public sealed class VisionAssistant : IAsyncDisposable
     public LanguageModel Llm { get; }
     public Adapter Adapter { get; }
     public LanguageEngine Engine { get; }
+
+    /// <summary>The one path from image bytes to LLM input embeddings (cached, batched).</summary>
     public ImageEmbedder Embedder { get; }
     public ITaskPrompts TaskPrompts { get; }
-    public EmbeddingCache Cache { get; }
+    public EmbeddingCache Cache => Embedder.Cache;
 
     /// <summary>Bounds the images decoded at once (shared with whatever else decodes in the process, e.g. uploads).</summary>
     public ImageDecodeGate Decodes { get; }
@@ -59,10 +59,10 @@ public sealed class VisionAssistant : IAsyncDisposable
     public SessionPool Sessions { get; }
 
     /// <summary>Encoder forward passes so far (several images may share one).</summary>
-    public long EncoderPasses => _batcher.Passes;
+    public long EncoderPasses => Embedder.EncoderPasses;
 
     /// <summary>Images the encoder has processed so far (cache hits not counted).</summary>
-    public long EncodedImages => _batcher.Images;
+    public long EncodedImages => Embedder.EncodedImages;
 
     /// <summary>A short description for UIs and logs.</summary>
     public string Description => $"{Encoder.Name} + {Llm.Name} via {Path.GetFileName(Adapter.Directory)} ({Adapter.Manifest.Projector.Type})";
@@ -106,33 +106,13 @@ public sealed class VisionAssistant : IAsyncDisposable
     /// <summary>A new conversation; its KV cache is kept between its questions.</summary>
     public AssistantSession CreateSession(AssistantTask task = AssistantTask.General) => new(this, task);
 
-    /// <summary>The embedding of one image (from the cache, or encoded in a batch with others), and what was done to it.</summary>
-    internal async Task<(ImageEmbedding Embedding, ImageReport Report)> EmbedAsync(AssistantImage image, int index, PreprocessOptions preprocess,
+    /// <summary>The embedding of one image of a question, and the report of what was done to it.</summary>
+    private async Task<(ImageEmbedding Embedding, ImageReport Report)> EmbedAsync(AssistantImage image, int index, PreprocessOptions preprocess,
         CancellationToken cancellationToken)
     {
-        var clock = Stopwatch.StartNew();
-        ReadOnlySpan<byte> bytes = image.Bytes.Span;
-        ImageHeader header = ImageLoader.Inspect(bytes, image.Name, Options.ImageLimits);
-        int resolution = preprocess.Resolution ?? Embedder.Preprocess.Resolution ?? Adapter.Manifest.Encoder.Resolution;
-        string key = Convert.ToHexStringLower(SHA256.HashData(bytes)) + $"|{preprocess.Mode}|{resolution}|{preprocess.Enhancement}|{_adapterKey}";
-        ImageReport Report(ImageEmbedding embedding, bool cached) => new(index, image.Name, header.Width, header.Height, resolution,
-            preprocess.Mode.ToString().ToLowerInvariant(), embedding.Tokens, clock.Elapsed.TotalMilliseconds, cached);
-        if (Cache.TryGet(key, out ImageEmbedding hit))
-        {
-            return (hit, Report(hit, cached: true));
-        }
-        Tensor pixels = await Decodes.RunAsync(image.Name, () =>
-        {
-            using Image<Rgb24> decoded = ImageLoader.Load(image.Bytes.Span, image.Name, Options.ImageLimits);
-            return Encoder.Preprocessor.ToPixelValues(decoded, preprocess);
-        }, cancellationToken).ConfigureAwait(false);
-        using (pixels)
-        using (Tensor features = await _batcher.EncodeAsync(pixels, cancellationToken).ConfigureAwait(false))
-        {
-            ImageEmbedding embedding = Embedder.Project(features);
-            Cache.Add(key, embedding);
-            return (embedding, Report(embedding, cached: false));
-        }
+        EmbeddedImage e = await Embedder.EmbedAsync(image.Bytes, image.Name, preprocess, cancellationToken).ConfigureAwait(false);
+        return (e.Embedding, new ImageReport(index, image.Name, e.OriginalWidth, e.OriginalHeight, e.Resolution, e.Mode.ToString().ToLowerInvariant(),
+            e.Embedding.Tokens, e.Elapsed.TotalMilliseconds, e.Cached));
     }
 
     internal PromptBuilder Prompts => _prompts;
@@ -229,7 +209,7 @@ public sealed class VisionAssistant : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _batcher.DisposeAsync().ConfigureAwait(false);
+        await Embedder.DisposeAsync().ConfigureAwait(false);
         Sessions.Dispose();
         Engine.Dispose();
         Adapter.Dispose();

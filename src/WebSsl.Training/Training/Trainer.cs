@@ -175,7 +175,7 @@ public static class Trainer
             {
                 using var scope = NewDisposeScope();
                 var batch = MicroBatch(train, options, step, micro);
-                Tensor microLoss = Loss(models, batch, cancellationToken) / options.GradientAccumulation;
+                Tensor microLoss = MultimodalCollator.Loss(models, batch, cancellationToken) / options.GradientAccumulation;
                 microLoss.backward();
                 loss += microLoss.item<float>();
             }
@@ -201,7 +201,7 @@ public static class Trainer
             }
             if (validation.Count > 0 && (step % options.ValidateEvery == 0 || last))
             {
-                lastValidation = await Validate(models, llm, engine, prompts, template, validation, options, step, output, cancellationToken);
+                lastValidation = await TrainingValidation.RunAsync(models, encoderIdentity, llm, engine, prompts, template, validation, options, step, output, cancellationToken);
                 log.Validation(lastValidation);
                 progress?.Report(new TrainingProgress(step, totalSteps, epoch, loss, rate, samplesPerSecond, clock.Elapsed, remaining,
                     $"validation: loss {lastValidation.Loss:F4}, exact {lastValidation.ExactMatch:P1}, relaxed {lastValidation.RelaxedAccuracy:P1}"));
@@ -272,119 +272,6 @@ public static class Trainer
             batch.Add(train[permutation![(int)(sample % train.Count)]]);
         }
         return batch;
-    }
-
-    /// <summary>Mean cross-entropy over all answer (and end-of-turn) tokens of the batch.</summary>
-    private static Tensor Loss(TunedModels models, IReadOnlyList<(VqaRecord Record, TrainingSequence Sequence)> batch, CancellationToken cancellationToken)
-    {
-        GgufLlama llama = models.Llama;
-        var images = batch.SelectMany(b => b.Record.Images).ToList();
-        Tensor? projected = images.Count > 0 ? models.Projector.forward(models.Features(images, cancellationToken)) : null;
-        int dim = llama.Hyper.EmbeddingSize;
-        int longest = batch.Max(b => b.Sequence.Length);
-        var rows = new List<Tensor>();
-        var gather = new List<long>();
-        var targets = new List<long>();
-        int imageOffset = 0;
-        for (int b = 0; b < batch.Count; b++)
-        {
-            TrainingSequence sequence = batch[b].Sequence;
-            var parts = new List<Tensor>();
-            foreach (SequencePart part in sequence.Parts)
-            {
-                parts.Add(part switch
-                {
-                    TokenPart t => llama.Embed(tensor(t.Tokens.Select(x => (long)x).ToArray())),
-                    ImagePart i => projected![imageOffset + i.ImageIndex],
-                    _ => throw new InvalidOperationException(),
-                });
-            }
-            if (sequence.Length < longest)
-            {
-                parts.Add(zeros(longest - sequence.Length, dim));
-            }
-            rows.Add(cat(parts));
-            gather.AddRange(sequence.TargetPositions.Select(p => (long)b * longest + p - 1));
-            targets.AddRange(sequence.TargetTokens.Select(t => (long)t));
-            imageOffset += batch[b].Record.Images.Count;
-        }
-        Tensor hidden = llama.Hidden(stack(rows)).view(-1, dim);
-        Tensor logits = llama.Logits(hidden.index_select(0, tensor(gather.ToArray())));
-        return F.cross_entropy(logits, tensor(targets.ToArray()));
-    }
-
-    private static async Task<ValidationResult> Validate(TunedModels models, LanguageModel llm, LanguageEngine engine, PromptBuilder prompts, ChatTemplate template,
-        List<(VqaRecord Record, TrainingSequence Sequence)> records, TrainingOptions options, int step, string output, CancellationToken cancellationToken)
-    {
-        double weighted = 0;
-        int tokens = 0, exact = 0, relaxed = 0;
-        using (no_grad())
-        {
-            for (int i = 0; i < records.Count; i += options.BatchSize)
-            {
-                using var scope = NewDisposeScope();
-                var batch = records.Skip(i).Take(options.BatchSize).ToList();
-                int count = batch.Sum(b => b.Sequence.TargetTokens.Length);
-                weighted += Loss(models, batch, cancellationToken).item<float>() * count;
-                tokens += count;
-            }
-        }
-        // Answers come from llama.cpp, as served. A tuned LLM is written out and loaded for it: the file is what will serve.
-        LanguageModel? tuned = null;
-        LanguageEngine? tunedEngine = null;
-        try
-        {
-            if (models.Mode >= TuneMode.Llm)
-            {
-                string path = Path.Combine(output, "validation.gguf");
-                models.Llama.SaveGguf(path, llm.Gguf);
-                tuned = LanguageModel.Load(path);
-                tunedEngine = LanguageEngine.Create(tuned, engine.Options);
-                prompts = new PromptBuilder(template, tuned);
-            }
-            LanguageEngine answering = tunedEngine ?? engine;
-            using ChatSession session = answering.CreateSession();
-            foreach (var (record, _) in records)
-            {
-                var (turns, expected) = FirstQuestion(record, models, cancellationToken);
-                GenerationResult answer = await answering.CompleteAsync(session, prompts.Build(turns), SamplingOptions.Greedy with { MaxTokens = options.GenerationMaxTokens },
-                    cancellationToken);
-                exact += AnswerScoring.ExactMatch(answer.Text, expected) ? 1 : 0;
-                relaxed += AnswerScoring.RelaxedCorrect(answer.Text, expected) ? 1 : 0;
-            }
-        }
-        finally
-        {
-            tunedEngine?.Dispose();
-            tuned?.Dispose();
-            File.Delete(Path.Combine(output, "validation.gguf"));
-        }
-        return new ValidationResult(step, weighted / Math.Max(1, tokens), (double)exact / records.Count, (double)relaxed / records.Count, records.Count);
-    }
-
-    /// <summary>The turns up to the first answer, with the images' embeddings computed by the projector, and that answer.</summary>
-    private static (List<ChatTurn> Turns, string Answer) FirstQuestion(VqaRecord record, TunedModels models, CancellationToken cancellationToken)
-    {
-        var turns = new List<ChatTurn>();
-        int nextImage = 0;
-        foreach (var (role, text) in record.Turns)
-        {
-            if (role == ChatRole.Assistant)
-            {
-                return (turns, text);
-            }
-            int count = role == ChatRole.User ? VqaRecord.CountMarkers(text) : 0;
-            var images = new List<ImageEmbedding>();
-            for (int i = 0; i < count; i++)
-            {
-                using var scope = NewDisposeScope();
-                using var inference = no_grad();
-                Tensor embedded = models.Projector.forward(models.Features([record.Images[nextImage++]], cancellationToken))[0];
-                images.Add(new ImageEmbedding(embedded.contiguous().data<float>().ToArray(), (int)embedded.shape[1]));
-            }
-            turns.Add(new ChatTurn(role, text) { Images = images });
-        }
-        throw new InvalidOperationException($"record {record.Id} has no answer.");
     }
 
     private static VqaRecord WithSystem(VqaRecord record, string? system) =>

@@ -4,7 +4,7 @@ using SixLabors.ImageSharp.PixelFormats;
 using WebSsl.Language;
 using WebSsl.Language.Engine;
 using WebSsl.Language.Prompting;
-using WebSsl.Multimodal;
+using WebSsl.Multimodal.Embedding;
 using WebSsl.Multimodal.Adapters;
 using WebSsl.Training.Training;
 using WebSsl.Vision;

@@ -71,7 +71,7 @@ public sealed class TrainingWorld : IDisposable
     /// </summary>
     public async Task<int> CountCorrectAnswersAsync(VisionEncoder encoder, LanguageModel llm, WebSsl.Multimodal.Adapters.Adapter adapter)
     {
-        var embedder = new WebSsl.Multimodal.ImageEmbedder(encoder, adapter);
+        await using var embedder = WebSsl.Multimodal.Embedding.ImageEmbedder.ForAdapter(encoder, adapter);
         using var engine = WebSsl.Language.Engine.LanguageEngine.Create(llm, new WebSsl.Language.Engine.EngineOptions { MaxSessions = 1, ContextSize = 512, MaxSessionTokens = 512 });
         var prompts = new WebSsl.Language.Prompting.PromptBuilder(WebSsl.Language.Prompting.ChatTemplate.For(llm), llm);
         int correct = 0;

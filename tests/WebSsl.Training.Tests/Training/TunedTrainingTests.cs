@@ -3,7 +3,7 @@ using SixLabors.ImageSharp.PixelFormats;
 using WebSsl.Language;
 using WebSsl.Language.Engine;
 using WebSsl.Language.Prompting;
-using WebSsl.Multimodal;
+using WebSsl.Multimodal.Embedding;
 using WebSsl.Multimodal.Adapters;
 using WebSsl.Training.Llm;
 using WebSsl.Training.Training;

@@ -2,7 +2,7 @@ using System.Threading.Channels;
 using WebSsl.Vision;
 using static TorchSharp.torch;
 
-namespace WebSsl.Multimodal.Assistant;
+namespace WebSsl.Multimodal.Embedding;
 
 /// <summary>
 /// Dynamic batching for the encoder: images that arrive together (within a short window) are encoded in one forward

@@ -1,6 +1,6 @@
 using WebSsl.Language.Prompting;
 
-namespace WebSsl.Multimodal.Assistant;
+namespace WebSsl.Multimodal.Embedding;
 
 /// <summary>
 /// Image embeddings by key (content hash + preprocessing + adapter), least recently used evicted first once the values
