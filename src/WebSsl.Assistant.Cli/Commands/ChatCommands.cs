@@ -58,7 +58,7 @@ internal static class ChatCommands
             var (model, engine, builder) = options.Open(parse);
             using (model)
             using (engine)
-            using (var conversation = new Conversation(engine, builder, parse.GetValue(options.System)))
+            using (var conversation = new TextChat(engine, builder, parse.GetValue(options.System)))
             {
                 GenerationResult result = await Stream(context, conversation, parse.GetValue(question)!, options.Sampling(parse), cancellationToken);
                 await context.Error.WriteLineAsync(Timing(result));
@@ -79,7 +79,7 @@ internal static class ChatCommands
             using (model)
             using (engine)
             {
-                var conversation = new Conversation(engine, builder, parse.GetValue(options.System));
+                var conversation = new TextChat(engine, builder, parse.GetValue(options.System));
                 try
                 {
                     await context.Output.WriteLineAsync($"{model.Name} ({model.Architecture}, n_embd {model.EmbeddingSize}, template {builder.Template.Name}). /reset, /exit.");
@@ -94,7 +94,7 @@ internal static class ChatCommands
                         if (line.Trim() == "/reset")
                         {
                             conversation.Dispose();
-                            conversation = new Conversation(engine, builder, parse.GetValue(options.System));
+                            conversation = new TextChat(engine, builder, parse.GetValue(options.System));
                             await context.Output.WriteLineAsync("(new conversation)");
                             continue;
                         }
@@ -155,7 +155,7 @@ internal static class ChatCommands
         return 0;
     }
 
-    private static async Task<GenerationResult> Stream(CliContext context, Conversation conversation, string question, SamplingOptions sampling,
+    private static async Task<GenerationResult> Stream(CliContext context, TextChat conversation, string question, SamplingOptions sampling,
         CancellationToken cancellationToken)
     {
         GenerationResult? result = null;

@@ -57,7 +57,7 @@ public static class LlmBenchmark
         for (int round = 0; round < Rounds + 1; round++)
         {
             double bare = BareLoopTokensPerSecond(model, prompt, options.GeneratedTokens, options.Threads);
-            using ChatSession session = engine.CreateSession();
+            using EngineSession session = engine.CreateSession();
             GenerationResult single = await engine.CompleteAsync(session, Prompt.FromTokens(prompt), sampling, cancellationToken);
             if (round > 0)
             {
@@ -76,7 +76,7 @@ public static class LlmBenchmark
         }
         Prompt imagePrompt = new([new TokenSegment([prompt[0]]), new EmbeddingSegment(new ImageEmbedding(rows, model.EmbeddingSize))]);
         GenerationResult embedded;
-        using (ChatSession session = engine.CreateSession())
+        using (EngineSession session = engine.CreateSession())
         {
             embedded = await engine.CompleteAsync(session, imagePrompt, sampling with { MaxTokens = 1 }, cancellationToken);
         }
@@ -85,7 +85,7 @@ public static class LlmBenchmark
         var concurrency = new List<ConcurrencyResult>();
         foreach (int count in options.Sessions)
         {
-            ChatSession[] sessions = Enumerable.Range(0, count).Select(_ => engine.CreateSession()).ToArray();
+            EngineSession[] sessions = Enumerable.Range(0, count).Select(_ => engine.CreateSession()).ToArray();
             var watch = Stopwatch.StartNew();
             GenerationResult[] results = await Task.WhenAll(sessions.Select((s, i) =>
                 engine.CompleteAsync(s, Prompt.FromTokens(prompt.Take(16 + i).ToArray()), sampling with { MaxTokens = options.GeneratedTokens }, cancellationToken)));

@@ -1,12 +1,11 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Text;
-using System.Threading.Channels;
 using LLama;
 using LLama.Common;
 using LLama.Native;
-using LLama.Sampling;
+using WebSsl.Language.Engine.Native;
+using WebSsl.Language.Engine.Sampling;
+using WebSsl.Language.Engine.Scheduling;
 using WebSsl.Language.Prompting;
 
 namespace WebSsl.Language.Engine;
@@ -25,32 +24,30 @@ public sealed record EngineStatistics(long DecodedPositions, long DecodeCalls, i
 public sealed class LanguageEngine : IDisposable
 {
     private readonly LLamaContext _context;
-    private readonly Slot[] _slots;
+    private readonly KvSlots _slots;
+    private readonly ContextDecoder _decoder;
+    private readonly TokenSampler _sampler;
     private readonly int _scratchSequence;
-    private readonly ConcurrentQueue<Request> _incoming = new();
+    private readonly ConcurrentQueue<GenerationRequest> _incoming = new();
     private readonly ConcurrentQueue<Action> _commands = new();
     private readonly SemaphoreSlim _wake = new(0);
-    private readonly List<Request> _waiting = [];
-    private readonly List<Request> _active = [];
+    private readonly List<GenerationRequest> _waiting = [];
+    private readonly List<GenerationRequest> _active = [];
     private readonly Thread _loop;
     private readonly CancellationTokenSource _shutdown = new();
+    private readonly LLamaBatch _stepBatch = new();
     private long _sessionIds;
-    private long _decodedPositions;
-    private long _decodeCalls;
     private int _pendingRequests; // submitted and not finished: waiting + active
     private int _generating;
-    private long _clock;
-
-    private readonly bool[] _endOfGeneration;
-    private readonly LLamaBatch _stepBatch = new();
 
     private LanguageEngine(LanguageModel model, EngineOptions options, LLamaContext context)
     {
         Model = model;
         Options = options;
         _context = context;
-        _endOfGeneration = Enumerable.Range(0, model.VocabularySize).Select(model.IsEndOfGeneration).ToArray();
-        _slots = Enumerable.Range(0, options.MaxSessions).Select(i => new Slot(i)).ToArray();
+        _slots = new KvSlots(context.NativeHandle, options.MaxSessions);
+        _decoder = new ContextDecoder(context, _slots, model.EmbeddingSize, options.BatchSize);
+        _sampler = new TokenSampler(context, Enumerable.Range(0, model.VocabularySize).Select(model.IsEndOfGeneration).ToArray());
         _scratchSequence = options.MaxSessions;
         _loop = new Thread(Run) { IsBackground = true, Name = "webssl-llama-scheduler" };
         _loop.Start();
@@ -60,8 +57,8 @@ public sealed class LanguageEngine : IDisposable
 
     public EngineOptions Options { get; }
 
-    public EngineStatistics Statistics => new(Interlocked.Read(ref _decodedPositions), Interlocked.Read(ref _decodeCalls), Volatile.Read(ref _generating),
-        Math.Max(0, Volatile.Read(ref _pendingRequests) - Volatile.Read(ref _generating)), _slots.Count(s => s.Owner is not null));
+    public EngineStatistics Statistics => new(_decoder.DecodedPositions, _decoder.DecodeCalls, Volatile.Read(ref _generating),
+        Math.Max(0, Volatile.Read(ref _pendingRequests) - Volatile.Read(ref _generating)), _slots.Resident);
 
     public static LanguageEngine Create(LanguageModel model, EngineOptions? options = null)
     {
@@ -84,13 +81,13 @@ public sealed class LanguageEngine : IDisposable
         return new LanguageEngine(model, options, context);
     }
 
-    public ChatSession CreateSession() => new(this, Interlocked.Increment(ref _sessionIds));
+    public EngineSession CreateSession() => new(this, Interlocked.Increment(ref _sessionIds));
 
     /// <summary>
     /// Streams the continuation of <paramref name="prompt"/> in <paramref name="session"/>. Throws at once (not when
     /// enumerated) for a full queue, an over-long prompt, or a session that is already generating.
     /// </summary>
-    public IAsyncEnumerable<GenerationChunk> GenerateAsync(ChatSession session, Prompt prompt, SamplingOptions sampling,
+    public IAsyncEnumerable<GenerationChunk> GenerateAsync(EngineSession session, Prompt prompt, SamplingOptions sampling,
         CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_shutdown.IsCancellationRequested, this);
@@ -100,11 +97,11 @@ public sealed class LanguageEngine : IDisposable
         }
         sampling.Validate();
         ValidatePrompt(prompt);
-        var request = new Request(session, prompt, sampling, CancellationTokenSource.CreateLinkedTokenSource(cancellationToken));
+        var request = new GenerationRequest(session, prompt, sampling, CancellationTokenSource.CreateLinkedTokenSource(cancellationToken));
         lock (session)
         {
             // A cancelled request may still be finishing on the scheduler; the new one simply waits for it.
-            if (session.Current is Request current && !current.Finished && !current.Cancellation.IsCancellationRequested)
+            if (session.Current is GenerationRequest current && !current.Finished && !current.Cancellation.IsCancellationRequested)
             {
                 request.Dispose();
                 throw new InvalidOperationException($"session {session.Id} is already generating; one request per session at a time.");
@@ -127,7 +124,7 @@ public sealed class LanguageEngine : IDisposable
     }
 
     /// <summary>Generates to the end and returns the whole result.</summary>
-    public async Task<GenerationResult> CompleteAsync(ChatSession session, Prompt prompt, SamplingOptions sampling, CancellationToken cancellationToken = default)
+    public async Task<GenerationResult> CompleteAsync(EngineSession session, Prompt prompt, SamplingOptions sampling, CancellationToken cancellationToken = default)
     {
         GenerationResult? result = null;
         await foreach (GenerationChunk chunk in GenerateAsync(session, prompt, sampling, cancellationToken))
@@ -150,7 +147,7 @@ public sealed class LanguageEngine : IDisposable
             try
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                completion.SetResult(ScratchLogits(prompt));
+                completion.SetResult(_decoder.ScratchLogits(prompt.Items().ToList(), _scratchSequence));
             }
             catch (Exception e)
             {
@@ -161,25 +158,15 @@ public sealed class LanguageEngine : IDisposable
         return completion.Task;
     }
 
-    internal int CachedTokens(ChatSession session)
-    {
-        int slot = session.Slot;
-        return slot >= 0 && _slots[slot].Owner == session ? _slots[slot].Cached.Count : 0;
-    }
+    internal int CachedTokens(EngineSession session) => _slots.CachedTokens(session);
 
-    internal void Release(ChatSession session)
+    internal void Release(EngineSession session)
     {
         if (_shutdown.IsCancellationRequested)
         {
             return;
         }
-        _commands.Enqueue(() =>
-        {
-            if (session.Slot >= 0 && _slots[session.Slot].Owner == session && _slots[session.Slot].Active is null)
-            {
-                Evict(_slots[session.Slot]);
-            }
-        });
+        _commands.Enqueue(() => _slots.EvictIdle(session));
         _wake.Release();
     }
 
@@ -204,7 +191,7 @@ public sealed class LanguageEngine : IDisposable
         }
     }
 
-    private static async IAsyncEnumerable<GenerationChunk> Read(Request request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<GenerationChunk> Read(GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         try
         {
@@ -238,7 +225,7 @@ public sealed class LanguageEngine : IDisposable
                 {
                     command();
                 }
-                while (_incoming.TryDequeue(out Request? request))
+                while (_incoming.TryDequeue(out GenerationRequest? request))
                 {
                     _waiting.Add(request);
                 }
@@ -259,105 +246,70 @@ public sealed class LanguageEngine : IDisposable
             catch (Exception e)
             {
                 // A failure of the native side fails the requests in flight; the engine keeps serving new ones.
-                foreach (Request request in _active.ToList())
+                foreach (GenerationRequest request in _active.ToList())
                 {
-                    Fail(request, e);
+                    Complete(request, e);
                 }
             }
         }
-        foreach (Request request in _waiting.Concat(_active).ToList())
+        foreach (GenerationRequest request in _waiting.Concat(_active).ToList())
         {
-            Fail(request, new ObjectDisposedException(nameof(LanguageEngine)));
+            Complete(request, new ObjectDisposedException(nameof(LanguageEngine)));
         }
-        while (_incoming.TryDequeue(out Request? late))
+        while (_incoming.TryDequeue(out GenerationRequest? late))
         {
-            Fail(late, new ObjectDisposedException(nameof(LanguageEngine)));
+            Complete(late, new ObjectDisposedException(nameof(LanguageEngine)));
         }
     }
 
     private void DropCancelled()
     {
-        foreach (Request request in _waiting.Concat(_active).Where(r => r.Cancellation.IsCancellationRequested).ToList())
+        foreach (GenerationRequest request in _waiting.Concat(_active).Where(r => r.Cancellation.IsCancellationRequested).ToList())
         {
-            Fail(request, new OperationCanceledException(request.Cancellation.Token));
+            Complete(request, new OperationCanceledException(request.Cancellation.Token));
         }
     }
 
-    /// <summary>Gives waiting requests a slot: their session's own (cache kept), a free one, or the least recently used idle one.</summary>
+    /// <summary>Gives waiting requests a slot (see <see cref="KvSlots.Claim"/>) and keeps what their session's cache shares with the new prompt.</summary>
     private void Admit()
     {
-        while (_active.Count < _slots.Length)
+        while (_active.Count < _slots.Count)
         {
             // First in, first served, except that a session's new request waits for its previous one to finish.
-            Request? request = _waiting.FirstOrDefault(w => _active.All(a => a.Session != w.Session));
-            if (request is null)
-            {
-                return;
-            }
-            Slot? slot = request.Session.Slot >= 0 && _slots[request.Session.Slot].Owner == request.Session
-                ? _slots[request.Session.Slot]
-                : _slots.FirstOrDefault(s => s.Owner is null) ?? _slots.Where(s => s.Active is null).MinBy(s => s.LastUsed);
-            if (slot is null)
+            GenerationRequest? request = _waiting.FirstOrDefault(w => _active.All(a => a.Session != w.Session));
+            if (request is null || _slots.Claim(request.Session) is not KvSlot slot)
             {
                 return;
             }
             _waiting.Remove(request);
-            if (slot.Owner != request.Session)
-            {
-                Evict(slot);
-                slot.Owner = request.Session;
-                request.Session.Slot = slot.Index;
-            }
             slot.Active = request;
             request.Slot = slot;
             request.Admitted = request.Clock.Elapsed;
             _active.Add(request);
             Interlocked.Increment(ref _generating);
-
-            // Reuse the cached prefix; the last prompt position is always decoded again so that its logits exist.
-            int common = 0;
-            int limit = Math.Min(slot.Cached.Count, request.Items.Count - 1);
-            while (common < limit && slot.Cached[common].SameAs(request.Items[common]))
-            {
-                common++;
-            }
-            if (common < slot.Cached.Count)
-            {
-                _context.NativeHandle.MemorySequenceRemove((LLamaSeqId)slot.Index, common, -1);
-                slot.Cached.RemoveRange(common, slot.Cached.Count - common);
-            }
-            request.Position = common;
-            request.CachedPromptTokens = common;
+            request.Position = request.CachedPromptTokens = _slots.KeepCommonPrefix(slot, request.Items);
         }
     }
 
-    /// <summary>Decodes one chunk (tokens or one image's rows, at most a batch) of every request still reading its prompt.</summary>
+    /// <summary>Decodes one chunk (see <see cref="PromptChunks"/>) of every request still reading its prompt.</summary>
     private void Prefill()
     {
-        foreach (Request request in _active.Where(r => r.Position < r.Items.Count).ToList())
+        foreach (GenerationRequest request in _active.Where(r => r.ReadingPrompt).ToList())
         {
-            List<PromptItem> items = request.Items;
             int start = request.Position;
-            bool tokens = items[start].IsToken;
-            int end = start;
-            while (end < items.Count && end - start < Options.BatchSize && items[end].IsToken == tokens
-                   && (tokens || items[end].Image == items[start].Image))
-            {
-                end++;
-            }
-            bool last = end == items.Count;
-            int logitsIndex = DecodeRun(items, start, end, request.Slot!.Index, logitsForLast: last, logitsForAll: false, collect: null);
-            if (logitsIndex == int.MinValue)
+            int end = PromptChunks.End(request.Items, start, Options.BatchSize);
+            bool last = end == request.Items.Count;
+            if (_decoder.DecodeRun(request.Items, start, end, request.Slot!.Index, logitsForLast: last, logitsForAll: false) is not int logitsIndex)
             {
                 Finish(request, FinishReason.ContextFull);
                 continue;
             }
-            request.Slot.Cached.AddRange(items.GetRange(start, end - start));
+            request.Slot.Cached.AddRange(request.Items.GetRange(start, end - start));
             request.Position = end;
             if (last)
             {
                 request.PrefillDone = request.Clock.Elapsed;
-                Accept(request, Sample(request, logitsIndex));
+                Accept(request, _sampler.Sample(request, logitsIndex));
             }
         }
     }
@@ -365,7 +317,7 @@ public sealed class LanguageEngine : IDisposable
     /// <summary>One token for every generating request, all in one batch.</summary>
     private void GenerateOneToken()
     {
-        List<Request> generating = _active.Where(r => r.Position >= r.Items.Count && r.NextToken is not null).ToList();
+        List<GenerationRequest> generating = _active.Where(r => !r.ReadingPrompt && r.NextToken is not null).ToList();
         if (generating.Count == 0)
         {
             return;
@@ -375,12 +327,12 @@ public sealed class LanguageEngine : IDisposable
         var indices = new int[generating.Count];
         for (int i = 0; i < generating.Count; i++)
         {
-            Request r = generating[i];
+            GenerationRequest r = generating[i];
             indices[i] = batch.Add((LLamaToken)r.NextToken!.Value, r.Slot!.Cached.Count, (LLamaSeqId)r.Slot.Index, true);
         }
-        if (!Decode(() => _context.NativeHandle.Decode(batch), () => generating.Select(r => r.Slot!).ToHashSet(), generating.Count))
+        if (!_decoder.DecodeStep(batch, generating.Select(r => r.Slot!).ToHashSet()))
         {
-            foreach (Request r in generating)
+            foreach (GenerationRequest r in generating)
             {
                 Finish(r, FinishReason.ContextFull);
             }
@@ -388,95 +340,29 @@ public sealed class LanguageEngine : IDisposable
         }
         for (int i = 0; i < generating.Count; i++)
         {
-            Request r = generating[i];
+            GenerationRequest r = generating[i];
             r.Slot!.Cached.Add(new PromptItem(r.NextToken!.Value, null, 0));
             r.NextToken = null;
-            Accept(r, Sample(r, indices[i]));
+            Accept(r, _sampler.Sample(r, indices[i]));
         }
     }
 
-    /// <summary>
-    /// Greedy decoding without penalties is an argmax over the logits (first maximum, as llama.cpp's greedy sampler picks);
-    /// done here directly it saves copying the whole vocabulary into a candidate array every step, which with a 150k
-    /// vocabulary and eight sessions costs more than the bookkeeping of the batch. Everything else goes through
-    /// llama.cpp's sampler chain.
-    /// </summary>
-    private LLamaToken Sample(Request request, int logitsIndex)
+    private void Accept(GenerationRequest request, LLamaToken token)
     {
-        SamplingOptions sampling = request.Sampling;
-        if (sampling.Temperature > 0 || sampling.RepetitionPenalty != 1f)
+        if (request.Accept((int)token, _sampler.IsEndOfGeneration((int)token), Options.MaxSessionTokens) is FinishReason reason)
         {
-            return request.Sampler.Sample(_context.NativeHandle, logitsIndex);
-        }
-        Span<float> logits = _context.NativeHandle.GetLogitsIth(logitsIndex);
-        int best = -1;
-        float bestValue = float.NegativeInfinity;
-        for (int token = 0; token < logits.Length; token++)
-        {
-            if (logits[token] > bestValue && !(sampling.IgnoreEndOfGeneration && _endOfGeneration[token]))
-            {
-                bestValue = logits[token];
-                best = token;
-            }
-        }
-        return (LLamaToken)best;
-    }
-
-    /// <summary>Handles a sampled token: end of generation, text (through the UTF-8 decoder and stop strings), or length limit.</summary>
-    private void Accept(Request request, LLamaToken token)
-    {
-        request.FirstToken ??= request.Clock.Elapsed;
-        int id = (int)token;
-        if (_endOfGeneration[id] && !request.Sampling.IgnoreEndOfGeneration)
-        {
-            Finish(request, FinishReason.EndOfGeneration);
-            return;
-        }
-        request.Generated.Add(id);
-        request.Decoder.Add(token);
-        string text = request.Stops.Push(request.Decoder.Read());
-        if (text.Length > 0)
-        {
-            request.Text.Append(text);
-            request.Output.Writer.TryWrite(new GenerationChunk(text));
-        }
-        if (request.Stops.Stopped)
-        {
-            Finish(request, FinishReason.StopString);
-        }
-        else if (request.Generated.Count >= request.Sampling.MaxTokens || request.Slot!.Cached.Count + 1 >= Options.MaxSessionTokens)
-        {
-            Finish(request, FinishReason.Length);
-        }
-        else
-        {
-            request.NextToken = id;
+            Finish(request, reason);
         }
     }
 
-    private void Finish(Request request, FinishReason reason)
+    private void Finish(GenerationRequest request, FinishReason reason)
     {
-        string tail = request.Stops.Flush();
-        request.Text.Append(tail);
-        TimeSpan end = request.Clock.Elapsed;
-        var usage = new GenerationUsage
-        {
-            PromptTokens = request.Prompt.Length,
-            ImageTokens = request.Prompt.ImageTokens,
-            CachedPromptTokens = request.CachedPromptTokens,
-            GeneratedTokens = request.Generated.Count,
-            QueueTime = request.Admitted,
-            PrefillTime = (request.PrefillDone ?? end) - request.Admitted,
-            FirstTokenLatency = request.FirstToken ?? end,
-            GenerationTime = end - (request.FirstToken ?? end),
-        };
-        request.Output.Writer.TryWrite(new GenerationChunk(tail, new GenerationResult(request.Text.ToString(), reason, request.Generated.ToList(), usage)));
+        request.WriteResult(reason);
         Complete(request, null);
     }
 
-    private void Fail(Request request, Exception error) => Complete(request, error);
-
-    private void Complete(Request request, Exception? error)
+    /// <summary>Ends a request (with its result already written, or failed with <paramref name="error"/>) and gives back its slot and capacity.</summary>
+    private void Complete(GenerationRequest request, Exception? error)
     {
         if (request.Finished)
         {
@@ -491,12 +377,7 @@ public sealed class LanguageEngine : IDisposable
         }
         if (request.Slot is { } slot)
         {
-            slot.Active = null;
-            slot.LastUsed = ++_clock;
-            if (request.Session.IsDisposed)
-            {
-                Evict(slot);
-            }
+            _slots.Release(slot);
         }
         request.Dispose();
         lock (request.Session)
@@ -509,122 +390,11 @@ public sealed class LanguageEngine : IDisposable
         ReleaseCapacity(request);
     }
 
-    private void ReleaseCapacity(Request request)
+    private void ReleaseCapacity(GenerationRequest request)
     {
         if (Interlocked.Exchange(ref request.CapacityReleased, 1) == 0)
         {
             Interlocked.Decrement(ref _pendingRequests);
-        }
-    }
-
-    private void Evict(Slot slot)
-    {
-        if (slot.Owner is { } owner && owner.Slot == slot.Index)
-        {
-            owner.Slot = -1;
-        }
-        slot.Owner = null;
-        if (slot.Cached.Count > 0)
-        {
-            _context.NativeHandle.MemorySequenceRemove((LLamaSeqId)slot.Index, -1, -1);
-            slot.Cached.Clear();
-        }
-    }
-
-    /// <summary>
-    /// Decodes items [start, end) of one sequence as one batch (tokens, or rows of one image). Returns the batch index whose
-    /// logits belong to the last item, or int.MinValue when the KV cache has no room even after evicting idle sessions.
-    /// </summary>
-    private int DecodeRun(List<PromptItem> items, int start, int end, int sequence, bool logitsForLast, bool logitsForAll, List<float[]>? collect)
-    {
-        var seq = (LLamaSeqId)sequence;
-        int lastIndex = -1;
-        Func<DecodeResult> decode;
-        if (items[start].IsToken)
-        {
-            var batch = new LLamaBatch();
-            for (int i = start; i < end; i++)
-            {
-                lastIndex = batch.Add((LLamaToken)items[i].Token, i, seq, logitsForAll || (logitsForLast && i == end - 1));
-            }
-            decode = () => _context.NativeHandle.Decode(batch);
-        }
-        else
-        {
-            // A new batch per call: LLamaBatchEmbeddings.Clear() leaves internal state behind in LLamaSharp 0.30.
-            var batch = new LLamaBatchEmbeddings(Model.EmbeddingSize);
-            for (int i = start; i < end; i++)
-            {
-                lastIndex = batch.Add(items[i].Image!.Row(items[i].Row), i, seq, logitsForAll || (logitsForLast && i == end - 1));
-            }
-            decode = () => _context.NativeHandle.Decode(batch);
-        }
-        if (!Decode(decode, () => sequence < _slots.Length ? [_slots[sequence]] : [], end - start))
-        {
-            return int.MinValue;
-        }
-        if (collect is not null)
-        {
-            for (int i = 0; i < end - start; i++)
-            {
-                collect.Add(_context.NativeHandle.GetLogitsIth(i).ToArray());
-            }
-        }
-        return lastIndex;
-    }
-
-    /// <summary>Runs a decode; when the KV cache is full, evicts idle sessions (least recently used first) and retries.</summary>
-    private bool Decode(Func<DecodeResult> decode, Func<HashSet<Slot>> keep, int positions)
-    {
-        while (true)
-        {
-            DecodeResult result = decode();
-            Interlocked.Increment(ref _decodeCalls);
-            if (result == DecodeResult.Ok)
-            {
-                Interlocked.Add(ref _decodedPositions, positions);
-                return true;
-            }
-            if (result != DecodeResult.NoKvSlot)
-            {
-                throw new InvalidOperationException($"llama.cpp decode failed: {result}.");
-            }
-            HashSet<Slot> kept = keep();
-            Slot? victim = _slots.Where(s => s.Owner is not null && s.Active is null && !kept.Contains(s)).MinBy(s => s.LastUsed);
-            if (victim is null)
-            {
-                return false;
-            }
-            Evict(victim);
-        }
-    }
-
-    private float[][] ScratchLogits(Prompt prompt)
-    {
-        var items = prompt.Items().ToList();
-        var logits = new List<float[]>(items.Count);
-        _context.NativeHandle.MemorySequenceRemove((LLamaSeqId)_scratchSequence, -1, -1);
-        try
-        {
-            for (int start = 0; start < items.Count;)
-            {
-                int end = start;
-                while (end < items.Count && end - start < Options.BatchSize && items[end].IsToken == items[start].IsToken
-                       && (items[start].IsToken || items[end].Image == items[start].Image))
-                {
-                    end++;
-                }
-                if (DecodeRun(items, start, end, _scratchSequence, logitsForLast: true, logitsForAll: true, logits) == int.MinValue)
-                {
-                    throw new InvalidOperationException($"the KV cache has no room for a {items.Count}-position prompt.");
-                }
-                start = end;
-            }
-            return logits.ToArray();
-        }
-        finally
-        {
-            _context.NativeHandle.MemorySequenceRemove((LLamaSeqId)_scratchSequence, -1, -1);
         }
     }
 
@@ -639,66 +409,5 @@ public sealed class LanguageEngine : IDisposable
         _loop.Join();
         _context.Dispose();
         _wake.Dispose();
-    }
-
-    /// <summary>One llama.cpp sequence: which session owns it, what it holds, and what is generating in it.</summary>
-    private sealed class Slot(int index)
-    {
-        public int Index { get; } = index;
-        public ChatSession? Owner { get; set; }
-        public List<PromptItem> Cached { get; } = [];
-        public Request? Active { get; set; }
-        public long LastUsed { get; set; }
-    }
-
-    /// <summary>One generation in flight.</summary>
-    private sealed class Request : IDisposable
-    {
-        public Request(ChatSession session, Prompt prompt, SamplingOptions sampling, CancellationTokenSource cancellation)
-        {
-            Session = session;
-            Prompt = prompt;
-            Items = prompt.Items().ToList();
-            Sampling = sampling;
-            Cancellation = cancellation;
-            Stops = new StopStringFilter(sampling.Stop);
-            LanguageModel model = session.Engine.Model;
-            Decoder = new StreamingTokenDecoder(Encoding.UTF8, model.Weights);
-            Sampler = new DefaultSamplingPipeline
-            {
-                Temperature = sampling.Temperature,
-                TopP = sampling.TopP,
-                TopK = sampling.TopK,
-                MinP = sampling.MinP,
-                RepeatPenalty = sampling.RepetitionPenalty,
-                PenaltyCount = sampling.RepetitionWindow,
-                Seed = sampling.Seed ?? (uint)Random.Shared.Next(),
-                PreventEOS = sampling.IgnoreEndOfGeneration,
-            };
-        }
-
-        public ChatSession Session { get; }
-        public Prompt Prompt { get; }
-        public List<PromptItem> Items { get; }
-        public SamplingOptions Sampling { get; }
-        public CancellationTokenSource Cancellation { get; }
-        public Channel<GenerationChunk> Output { get; } = Channel.CreateUnbounded<GenerationChunk>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        public StopStringFilter Stops { get; }
-        public StreamingTokenDecoder Decoder { get; }
-        public DefaultSamplingPipeline Sampler { get; }
-        public Stopwatch Clock { get; } = Stopwatch.StartNew();
-        public List<int> Generated { get; } = [];
-        public StringBuilder Text { get; } = new();
-        public Slot? Slot { get; set; }
-        public int Position { get; set; }
-        public int CachedPromptTokens { get; set; }
-        public int? NextToken { get; set; }
-        public TimeSpan Admitted { get; set; }
-        public TimeSpan? PrefillDone { get; set; }
-        public TimeSpan? FirstToken { get; set; }
-        public volatile bool Finished;
-        public int CapacityReleased;
-
-        public void Dispose() => Sampler.Dispose();
     }
 }

@@ -15,7 +15,7 @@ public sealed class ConversationBusyException()
 /// only its MaxSessions anyway; a dropped conversation is replayed from its messages next time). Ids are short plain
 /// strings, since clients choose some of them.
 /// </summary>
-public sealed class SessionPool(Func<ChatSession> create, int capacity) : IDisposable
+public sealed class SessionPool(Func<EngineSession> create, int capacity) : IDisposable
 {
     public const int MaxIdLength = 128;
 
@@ -75,7 +75,7 @@ public sealed class SessionPool(Func<ChatSession> create, int capacity) : IDispo
     /// <summary>A session for one question that belongs to no conversation (disposed with the lease).</summary>
     public SessionLease EnterTransient()
     {
-        ChatSession session = create();
+        EngineSession session = create();
         return new SessionLease(session, session.Dispose);
     }
 
@@ -113,12 +113,12 @@ public sealed class SessionPool(Func<ChatSession> create, int capacity) : IDispo
     }
 
     /// <summary>One conversation's engine session; retired sessions are disposed once idle.</summary>
-    private sealed class Entry(ChatSession session)
+    private sealed class Entry(EngineSession session)
     {
         private int _busy;
         private volatile bool _retired;
 
-        public ChatSession Session { get; } = session;
+        public EngineSession Session { get; } = session;
 
         public long LastUsed { get; private set; } = Environment.TickCount64;
 
@@ -153,11 +153,11 @@ public sealed class SessionPool(Func<ChatSession> create, int capacity) : IDispo
 }
 
 /// <summary>A session held for one question; disposing it lets the next question of the conversation in.</summary>
-public sealed class SessionLease(ChatSession session, Action release) : IDisposable
+public sealed class SessionLease(EngineSession session, Action release) : IDisposable
 {
     private int _released;
 
-    public ChatSession Session { get; } = session;
+    public EngineSession Session { get; } = session;
 
     public void Dispose()
     {

@@ -125,7 +125,7 @@ public sealed class VisionAssistant : IAsyncDisposable
     /// their images, from the cache) are replayed; the engine decodes only what its cache of the session does not hold.
     /// The task's prompt phrases the last question and supplies a system prompt when the messages have none.
     /// </summary>
-    public async IAsyncEnumerable<AssistantEvent> ChatAsync(ChatSession session, IReadOnlyList<AssistantMessage> messages, AssistantTask task,
+    public async IAsyncEnumerable<AssistantEvent> ChatAsync(EngineSession session, IReadOnlyList<AssistantMessage> messages, AssistantTask task,
         AssistantRequest? request = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         request ??= new AssistantRequest();
@@ -237,7 +237,7 @@ public sealed class AssistantSession : IDisposable
     /// <summary>The task of the conversation (its prompts); a question may name another one.</summary>
     public AssistantTask Task { get; }
 
-    public ChatSession Session { get; }
+    public EngineSession Session { get; }
 
     public IReadOnlyList<AssistantMessage> Messages => _messages;
 

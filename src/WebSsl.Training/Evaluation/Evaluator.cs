@@ -70,7 +70,7 @@ public static class Evaluator
         {
             var images = options.NoImage ? [] : sample.Images.Select(i => new AssistantImage(i.ReadBytes(), i.Label)).ToList();
             var question = new AssistantMessage(ChatRoleKind.User, sample.Question + suffix) { Images = images };
-            using ChatSession session = assistant.Engine.CreateSession();
+            using EngineSession session = assistant.Engine.CreateSession();
             AssistantAnswer? answer = null;
             await foreach (AssistantEvent e in assistant.ChatAsync(session, [question], options.Task, new AssistantRequest { Sampling = sampling }, cancellationToken)
                 .ConfigureAwait(false))

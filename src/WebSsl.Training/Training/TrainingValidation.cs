@@ -50,7 +50,7 @@ internal static class TrainingValidation
                 prompts = new PromptBuilder(template, tuned);
             }
             LanguageEngine answering = tunedEngine ?? engine;
-            using ChatSession session = answering.CreateSession();
+            using EngineSession session = answering.CreateSession();
             foreach (var (record, _) in records)
             {
                 var (turns, expected) = FirstQuestion(record, embedder, cancellationToken);

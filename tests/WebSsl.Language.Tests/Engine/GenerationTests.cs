@@ -16,7 +16,7 @@ public sealed class GenerationTests(TinyModels models) : IClassFixture<TinyModel
             models.Vocabulary.Byte(0xE2), models.Vocabulary.Byte(0x9C), models.Vocabulary.Byte(0x93)];
         using LanguageModel model = models.Successor("utf8", answer);
         using var engine = LanguageEngine.Create(model, Small);
-        using ChatSession session = engine.CreateSession();
+        using EngineSession session = engine.CreateSession();
         Prompt prompt = TinyModels.Builder(model).Build([ChatTurn.User("read the chart")]);
 
         var (pieces, result) = await Streams.Collect(engine.GenerateAsync(session, prompt, SamplingOptions.Greedy));
@@ -36,7 +36,7 @@ public sealed class GenerationTests(TinyModels models) : IClassFixture<TinyModel
         int[] answer = [models.Id("▁the"), models.Id("▁total"), models.Id("▁is"), models.Id("▁4"), models.Id("2"), models.Id("▁percent")];
         using LanguageModel model = models.Successor("stop", answer);
         using var engine = LanguageEngine.Create(model, Small);
-        using ChatSession session = engine.CreateSession();
+        using EngineSession session = engine.CreateSession();
         Prompt prompt = TinyModels.Builder(model).Build([ChatTurn.User("total?")]);
 
         var (pieces, result) = await Streams.Collect(engine.GenerateAsync(session, prompt, SamplingOptions.Greedy with { Stop = ["is 42"] }));
@@ -52,7 +52,7 @@ public sealed class GenerationTests(TinyModels models) : IClassFixture<TinyModel
         int[] answer = [models.Id("▁the"), models.Id("▁total"), models.Id("▁is"), models.Id("▁4")];
         using LanguageModel model = models.Successor("length", answer);
         using var engine = LanguageEngine.Create(model, Small);
-        using ChatSession session = engine.CreateSession();
+        using EngineSession session = engine.CreateSession();
         Prompt prompt = TinyModels.Builder(model).Build([ChatTurn.User("total?")]);
         GenerationResult result = await engine.CompleteAsync(session, prompt, SamplingOptions.Greedy with { MaxTokens = 2 });
         Assert.Equal(" the total", result.Text);
@@ -75,13 +75,13 @@ public sealed class GenerationTests(TinyModels models) : IClassFixture<TinyModel
         {
             foreach (Prompt prompt in prompts)
             {
-                using ChatSession session = engine.CreateSession();
+                using EngineSession session = engine.CreateSession();
                 sequential.Add((await engine.CompleteAsync(session, prompt, sampling)).Tokens);
             }
         }
         using (var engine = LanguageEngine.Create(model, Small))
         {
-            ChatSession[] sessions = prompts.Select(_ => engine.CreateSession()).ToArray();
+            EngineSession[] sessions = prompts.Select(_ => engine.CreateSession()).ToArray();
             GenerationResult[] together = await Task.WhenAll(prompts.Select((p, i) => engine.CompleteAsync(sessions[i], p, sampling)));
             for (int i = 0; i < prompts.Length; i++)
             {
@@ -99,7 +99,7 @@ public sealed class GenerationTests(TinyModels models) : IClassFixture<TinyModel
         Prompt prompt = TinyModels.Builder(model).Build([ChatTurn.User("tell me about the chart")]);
         var sampling = new SamplingOptions { Temperature = 1.0f, Seed = 1234, MaxTokens = 16 };
         using var engine = LanguageEngine.Create(model, Small);
-        using ChatSession a = engine.CreateSession(), b = engine.CreateSession();
+        using EngineSession a = engine.CreateSession(), b = engine.CreateSession();
         GenerationResult first = await engine.CompleteAsync(a, prompt, sampling);
         GenerationResult second = await engine.CompleteAsync(b, prompt, sampling);
         Assert.Equal(first.Tokens, second.Tokens);
@@ -111,7 +111,7 @@ public sealed class GenerationTests(TinyModels models) : IClassFixture<TinyModel
     public void Bad_sampling_options_are_refused_at_once(int maxTokens, string expected)
     {
         using var engine = LanguageEngine.Create(models.RandomLlama, Small);
-        using ChatSession session = engine.CreateSession();
+        using EngineSession session = engine.CreateSession();
         var options = maxTokens == 0 ? SamplingOptions.Greedy with { MaxTokens = 0 } : SamplingOptions.Greedy with { TopP = 2f };
         var error = Assert.Throws<ArgumentException>(() => engine.GenerateAsync(session, Prompt.FromTokens([1, 2]), options));
         Assert.Contains(expected, error.Message);
@@ -121,7 +121,7 @@ public sealed class GenerationTests(TinyModels models) : IClassFixture<TinyModel
     public void A_prompt_longer_than_a_session_may_hold_is_refused_at_once()
     {
         using var engine = LanguageEngine.Create(models.RandomLlama, Small with { MaxSessionTokens = 16 });
-        using ChatSession session = engine.CreateSession();
+        using EngineSession session = engine.CreateSession();
         var error = Assert.Throws<PromptTooLongException>(() => engine.GenerateAsync(session, Prompt.FromTokens(Enumerable.Range(3, 20).ToArray()), SamplingOptions.Greedy));
         Assert.Contains("20 positions", error.Message);
     }

@@ -27,7 +27,7 @@ public sealed class SessionTests(TinyModels models) : IClassFixture<TinyModels>
     {
         LanguageModel model = models.RandomLlama;
         using var engine = LanguageEngine.Create(model, Options);
-        using var conversation = new Conversation(engine, TinyModels.Builder(model), "you are a helpful assistant");
+        using var conversation = new TextChat(engine, TinyModels.Builder(model), "you are a helpful assistant");
         var image = new ImageEmbedding(Enumerable.Range(0, 10 * 64).Select(i => MathF.Sin(i)).ToArray(), 64);
 
         GenerationResult first = (await Streams.Collect(conversation.SendAsync(ChatTurn.User("what is the title?", image), SamplingOptions.Greedy with { MaxTokens = 8 }))).Result;
@@ -51,7 +51,7 @@ public sealed class SessionTests(TinyModels models) : IClassFixture<TinyModels>
     {
         LanguageModel model = models.RandomLlama;
         using var engine = LanguageEngine.Create(model, Options);
-        using ChatSession session = engine.CreateSession();
+        using EngineSession session = engine.CreateSession();
         Prompt prompt = TinyModels.Builder(model).Build([ChatTurn.User("what is the value of the highest bar?")]);
         GenerationResult first = await engine.CompleteAsync(session, prompt, SamplingOptions.Greedy with { MaxTokens = 4 });
         GenerationResult again = await engine.CompleteAsync(session, prompt, SamplingOptions.Greedy with { MaxTokens = 4 });
@@ -64,7 +64,7 @@ public sealed class SessionTests(TinyModels models) : IClassFixture<TinyModels>
     {
         using LanguageModel model = Endless("endless-cancel");
         using var engine = LanguageEngine.Create(model, Options with { MaxSessions = 1, MaxQueue = 0 });
-        using ChatSession session = engine.CreateSession();
+        using EngineSession session = engine.CreateSession();
         Prompt prompt = TinyModels.Builder(model).Build([ChatTurn.User("describe")]);
         using var cancellation = new CancellationTokenSource();
         int received = 0;
@@ -96,7 +96,7 @@ public sealed class SessionTests(TinyModels models) : IClassFixture<TinyModels>
     {
         using LanguageModel model = Endless("endless-abandon");
         using var engine = LanguageEngine.Create(model, Options with { MaxSessions = 1, MaxQueue = 0 });
-        using ChatSession session = engine.CreateSession();
+        using EngineSession session = engine.CreateSession();
         Prompt prompt = TinyModels.Builder(model).Build([ChatTurn.User("describe")]);
         await foreach (GenerationChunk _ in engine.GenerateAsync(session, prompt, SamplingOptions.Greedy with { MaxTokens = 100_000 }))
         {
@@ -113,7 +113,7 @@ public sealed class SessionTests(TinyModels models) : IClassFixture<TinyModels>
         using LanguageModel model = Endless("endless-queue");
         using var engine = LanguageEngine.Create(model, Options with { MaxSessions = 1, MaxQueue = 1 });
         Prompt prompt = TinyModels.Builder(model).Build([ChatTurn.User("describe")]);
-        using ChatSession a = engine.CreateSession(), b = engine.CreateSession(), c = engine.CreateSession();
+        using EngineSession a = engine.CreateSession(), b = engine.CreateSession(), c = engine.CreateSession();
         using var stopFirst = new CancellationTokenSource();
 
         IAsyncEnumerable<GenerationChunk> running = engine.GenerateAsync(a, prompt, SamplingOptions.Greedy with { MaxTokens = 100_000 }, stopFirst.Token);
@@ -136,7 +136,7 @@ public sealed class SessionTests(TinyModels models) : IClassFixture<TinyModels>
     {
         using LanguageModel model = Endless("endless-one");
         using var engine = LanguageEngine.Create(model, Options);
-        using ChatSession session = engine.CreateSession();
+        using EngineSession session = engine.CreateSession();
         Prompt prompt = TinyModels.Builder(model).Build([ChatTurn.User("describe")]);
         using var stop = new CancellationTokenSource();
         _ = engine.GenerateAsync(session, prompt, SamplingOptions.Greedy with { MaxTokens = 100_000 }, stop.Token);
@@ -150,7 +150,7 @@ public sealed class SessionTests(TinyModels models) : IClassFixture<TinyModels>
         LanguageModel model = models.RandomLlama;
         using var engine = LanguageEngine.Create(model, Options with { MaxSessions = 2 });
         PromptBuilder builder = TinyModels.Builder(model);
-        using ChatSession first = engine.CreateSession(), second = engine.CreateSession(), third = engine.CreateSession();
+        using EngineSession first = engine.CreateSession(), second = engine.CreateSession(), third = engine.CreateSession();
         var sampling = SamplingOptions.Greedy with { MaxTokens = 2 };
         await engine.CompleteAsync(first, builder.Build([ChatTurn.User("one")]), sampling);
         await engine.CompleteAsync(second, builder.Build([ChatTurn.User("two")]), sampling);
@@ -168,7 +168,7 @@ public sealed class SessionTests(TinyModels models) : IClassFixture<TinyModels>
     {
         LanguageModel model = models.RandomLlama;
         using var engine = LanguageEngine.Create(model, Options);
-        ChatSession session = engine.CreateSession();
+        EngineSession session = engine.CreateSession();
         await engine.CompleteAsync(session, TinyModels.Builder(model).Build([ChatTurn.User("hello")]), SamplingOptions.Greedy with { MaxTokens = 2 });
         Assert.Equal(1, engine.Statistics.ResidentSessions);
         session.Dispose();

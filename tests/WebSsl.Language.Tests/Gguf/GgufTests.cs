@@ -75,7 +75,7 @@ public sealed class GgufTests : IDisposable
         Assert.Equal(GgmlType.Q8_0, GgufFile.Open(path).TensorsByName["blk.0.attn_q.weight"].Type);
         using LanguageModel model = LanguageModel.Load(path);
         using var engine = LanguageEngine.Create(model, new EngineOptions { MaxSessions = 1, ContextSize = 512, MaxSessionTokens = 512 });
-        using ChatSession session = engine.CreateSession();
+        using EngineSession session = engine.CreateSession();
         GenerationResult result = await engine.CompleteAsync(session, WebSsl.Language.Prompting.Prompt.FromTokens(model.Tokenize("the chart", true)),
             SamplingOptions.Greedy with { MaxTokens = 4, IgnoreEndOfGeneration = true });
         Assert.Equal(4, result.Usage.GeneratedTokens);
@@ -210,7 +210,7 @@ public sealed class GgufTests : IDisposable
         TinyLlamaBuilder.WriteRandom(good, LlamaShape.Get("tiny"));
         using LanguageModel model = LanguageModel.Load(good);
         using var engine = LanguageEngine.Create(model, new EngineOptions { MaxSessions = 1, ContextSize = 512, MaxSessionTokens = 512 });
-        using ChatSession session = engine.CreateSession();
+        using EngineSession session = engine.CreateSession();
         GenerationResult result = await engine.CompleteAsync(session, WebSsl.Language.Prompting.Prompt.FromTokens(model.Tokenize("hello", true)), SamplingOptions.Greedy with { MaxTokens = 3 });
         Assert.True(result.FinishReason == FinishReason.Length ? result.Usage.GeneratedTokens == 3 : result.FinishReason == FinishReason.EndOfGeneration);
     }

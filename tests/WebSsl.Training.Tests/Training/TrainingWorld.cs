@@ -78,7 +78,7 @@ public sealed class TrainingWorld : IDisposable
         for (int i = 0; i < Answers.Length; i++)
         {
             using Image<Rgb24> image = WebSsl.Vision.Images.ImageLoader.LoadFile(Path.Combine(ImageDirectory, $"chart-{i}.png"));
-            using WebSsl.Language.Engine.ChatSession session = engine.CreateSession();
+            using WebSsl.Language.Engine.EngineSession session = engine.CreateSession();
             var answer = await engine.CompleteAsync(session, prompts.Build([WebSsl.Language.Prompting.ChatTurn.User("<image>\nwhat is this?", embedder.Embed(image))]),
                 WebSsl.Language.Engine.SamplingOptions.Greedy with { MaxTokens = 8 });
             correct += answer.Text.Trim() == Answers[i] && answer.FinishReason == WebSsl.Language.Engine.FinishReason.EndOfGeneration ? 1 : 0;

@@ -5,11 +5,11 @@ namespace WebSsl.Language.Engine;
 /// cache (a follow-up question decodes only what is new). The cache may be evicted when the engine needs room for other
 /// sessions (least recently used first); the next prompt then simply decodes everything again. Dispose to free it.
 /// </summary>
-public sealed class ChatSession : IDisposable
+public sealed class EngineSession : IDisposable
 {
     private readonly LanguageEngine _engine;
 
-    internal ChatSession(LanguageEngine engine, long id)
+    internal EngineSession(LanguageEngine engine, long id)
     {
         _engine = engine;
         Id = id;

@@ -7,13 +7,13 @@ namespace WebSsl.Language.Engine;
 /// A multi-turn chat on top of <see cref="LanguageEngine"/>: keeps the turns, builds each prompt with the chat template, and
 /// records every answer with the tokens the model generated, so each follow-up decodes only the new turn.
 /// </summary>
-public sealed class Conversation : IDisposable
+public sealed class TextChat : IDisposable
 {
     private readonly LanguageEngine _engine;
     private readonly PromptBuilder _builder;
     private readonly List<ChatTurn> _turns = [];
 
-    public Conversation(LanguageEngine engine, PromptBuilder builder, string? systemPrompt = null)
+    public TextChat(LanguageEngine engine, PromptBuilder builder, string? systemPrompt = null)
     {
         _engine = engine;
         _builder = builder;
@@ -24,7 +24,7 @@ public sealed class Conversation : IDisposable
         }
     }
 
-    public ChatSession Session { get; }
+    public EngineSession Session { get; }
 
     public IReadOnlyList<ChatTurn> Turns => _turns;
 
