@@ -67,8 +67,8 @@ public static class WebSslCli
     private static bool IsInputError(Exception e) =>
         e is CheckpointException or ImageRejectedException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
             or InvalidDataException or Language.Gguf.GgufException or Language.Engine.PromptTooLongException or Language.Engine.EngineBusyException
-            or Multimodal.Adapters.AdapterMismatchException or Training.Training.TrainingDivergedException or Training.Training.TrainingSetupException
-            or Training.Data.SequenceException or Language.Prompting.ChatTemplateException or Server.Security.ServerConfigurationException or Hub.HubException
+            or Multimodal.Adapters.AdapterMismatchException or Training.Runs.TrainingDivergedException or Training.Runs.TrainingSetupException
+            or Training.Data.SequenceException or Language.Prompting.ChatTemplateException or Server.Security.ServerConfigurationException or HuggingFace.HubException
             or Training.Demo.DemoBundleException;
 }
 

@@ -1,4 +1,3 @@
-using WebSsl.Hub.Tests;
 using WebSsl.Vision.Fixtures;
 
 namespace WebSsl.Assistant.Cli.Tests;

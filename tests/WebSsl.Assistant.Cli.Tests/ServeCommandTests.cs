@@ -5,7 +5,6 @@ using System.Text;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using WebSsl.Training.Tests.Training;
 
 namespace WebSsl.Assistant.Cli.Tests;
 

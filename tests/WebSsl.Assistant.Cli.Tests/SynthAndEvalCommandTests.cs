@@ -1,7 +1,6 @@
 using System.Text.Json;
 using WebSsl.Language;
-using WebSsl.Training.Tests.Training;
-using WebSsl.Training.Training;
+using WebSsl.Training.Runs;
 using WebSsl.Vision;
 
 namespace WebSsl.Assistant.Cli.Tests;

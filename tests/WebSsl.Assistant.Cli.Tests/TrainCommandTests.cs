@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using WebSsl.Training.Tests.Training;
 
 namespace WebSsl.Assistant.Cli.Tests;
 

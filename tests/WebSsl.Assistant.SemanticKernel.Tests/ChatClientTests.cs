@@ -5,7 +5,6 @@ using Microsoft.SemanticKernel.ChatCompletion;
 using ImageContent = Microsoft.SemanticKernel.ImageContent;
 using ChatMessageContent = Microsoft.SemanticKernel.ChatMessageContent;
 using WebSsl.Multimodal.Assistant;
-using WebSsl.Training.Tests.Training;
 
 namespace WebSsl.Assistant.SemanticKernel.Tests;
 

@@ -3,7 +3,6 @@ using Microsoft.SemanticKernel;
 using Microsoft.SemanticKernel.ChatCompletion;
 using WebSsl.Multimodal.Assistant;
 using WebSsl.Training.Demo;
-using WebSsl.Training.Tests.Training;
 
 namespace WebSsl.Assistant.SemanticKernel.Tests;
 

@@ -9,7 +9,6 @@ using Microsoft.Extensions.DependencyInjection;
 using WebSsl.Assistant.SemanticKernel;
 using WebSsl.Assistant.Server.Chat;
 using WebSsl.Assistant.Server.Security;
-using WebSsl.Vision.Tests.Images;
 
 namespace WebSsl.Assistant.Server.Tests;
 

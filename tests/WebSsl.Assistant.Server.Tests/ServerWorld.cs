@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using WebSsl.Assistant.SemanticKernel.Tests;
 using WebSsl.Assistant.Server.Chat;
 using WebSsl.Assistant.Server.Hosting;
 using WebSsl.Assistant.Server.Hubs;
@@ -21,7 +20,7 @@ public sealed class ServerWorld : IAsyncLifetime
 
     public string Image(int i) => Assistant.Image(i);
 
-    public static string Answer(int i) => Training.Tests.Training.TrainingWorld.Answers[i];
+    public static string Answer(int i) => TrainingWorld.Answers[i];
 
     public Task InitializeAsync() => Assistant.InitializeAsync();
 

@@ -5,7 +5,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.SignalR.Client;
 using WebSsl.Assistant.Server.Chat;
 using WebSsl.Assistant.Server.Images;
-using WebSsl.Vision.Tests.Images;
 
 namespace WebSsl.Assistant.Server.Tests;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
-using WebSsl.Hub;
+using WebSsl.HuggingFace;
 
 namespace WebSsl.Assistant.Cli.Commands;
 

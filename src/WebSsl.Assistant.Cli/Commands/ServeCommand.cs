@@ -9,7 +9,7 @@ using WebSsl.Assistant.SemanticKernel;
 using WebSsl.Assistant.Server;
 using WebSsl.Multimodal.Assistant;
 using WebSsl.Training.Demo;
-using WebSsl.Training.Training;
+using WebSsl.Training.Runs;
 
 namespace WebSsl.Assistant.Cli.Commands;
 

@@ -4,7 +4,7 @@ using WebSsl.Language;
 using WebSsl.Language.Prompting;
 using WebSsl.Training.Data;
 using WebSsl.Training.Llm;
-using WebSsl.Training.Training;
+using WebSsl.Training.Runs;
 using WebSsl.Vision;
 using WebSsl.Vision.Images;
 

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using WebSsl.Language;
-using WebSsl.Training.Training;
+using WebSsl.Training.Runs;
 using WebSsl.Vision;
 using WebSsl.Vision.Benchmarks;
 

@@ -1,4 +1,4 @@
-using WebSsl.Training.Training;
+using WebSsl.Training.Runs;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 

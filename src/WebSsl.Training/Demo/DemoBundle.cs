@@ -9,7 +9,7 @@ using WebSsl.Language.Fixtures;
 using WebSsl.Multimodal.Assistant;
 using WebSsl.Training.Evaluation;
 using WebSsl.Training.Synthesis;
-using WebSsl.Training.Training;
+using WebSsl.Training.Runs;
 using WebSsl.Vision;
 using WebSsl.Vision.Fixtures;
 using WebSsl.Vision.Images;

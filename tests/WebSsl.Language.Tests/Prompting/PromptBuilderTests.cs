@@ -73,11 +73,19 @@ public sealed class PromptBuilderTests(TinyModels models) : IClassFixture<TinyMo
     }
 
     [Fact]
-    public void Building_is_deterministic()
+    public void Training_and_serving_build_the_same_prompt_from_their_own_copies_of_the_model()
     {
-        PromptBuilder builder = TinyModels.Builder(models.RandomLlama);
-        ChatTurn[] turns = [ChatTurn.User("<image> what is the value?", Image(2, 0.5f))];
-        Assert.Equal(builder.Build(turns).Items().Select(i => (i.Token, i.Image?.Id, i.Row)), builder.Build(turns).Items().Select(i => (i.Token, i.Image?.Id, i.Row)));
+        // The trainer and the server each load the GGUF and make a builder of their own; a prompt must not depend on
+        // which copy tokenized it, or a projector would be trained on positions it is never served at.
+        ChatTurn[] turns = [ChatTurn.System("be brief"), ChatTurn.User("<image> what is the value of B?", Image(2, 0.5f)), ChatTurn.Assistant("B is 7"),
+            ChatTurn.User("and the total?")];
+        using LanguageModel copy = LanguageModel.Load(models.RandomLlama.Path);
+        Prompt training = TinyModels.Builder(models.RandomLlama).Build(turns);
+        Prompt serving = new PromptBuilder(ChatTemplate.For(copy), copy).Build(turns);
+        Assert.Equal(training.Items().Select(i => (i.Token, i.Image?.Id, i.Row)), serving.Items().Select(i => (i.Token, i.Image?.Id, i.Row)));
+        Assert.Equal(2, serving.ImageTokens);
+        // system, user, assistant, user and the generation prompt each open a turn
+        Assert.Equal(5, serving.Segments.OfType<TokenSegment>().Sum(s => s.Tokens.Count(t => t == models.Vocabulary.ImStart)));
     }
 
     [Fact]

@@ -4,7 +4,6 @@ using SixLabors.ImageSharp.PixelFormats;
 using WebSsl.Language;
 using WebSsl.Language.Prompting;
 using WebSsl.Training.Data;
-using WebSsl.Training.Tests.Training;
 
 namespace WebSsl.Training.Tests.Data;
 

@@ -1,4 +1,7 @@
 using System.Text.Json;
+using WebSsl.Language;
+using WebSsl.Multimodal.Adapters;
+using WebSsl.Multimodal.Embedding;
 using WebSsl.Training.Demo;
 using WebSsl.Vision;
 
@@ -17,13 +20,17 @@ public sealed class DemoBundleTests
         DemoBundle built = await DemoBundle.BuildAsync(temp.Path, Tiny, new Inline(p => stages.Add(p.Stage)));
 
         Assert.Equal(["data", "models", "training", "evaluation"], stages.Distinct());
-        Assert.True(File.Exists(built.Resolve(built.LlmPath)));
+        // The three parts load as a user's models would, and fit together: the adapter accepts this encoder and this LLM.
         using (VisionEncoder encoder = VisionEncoder.Load(built.Resolve(built.EncoderPath)))
+        using (LanguageModel llm = LanguageModel.Load(built.Resolve(built.LlmPath)))
+        using (Adapter adapter = Adapter.Load(built.Resolve(built.AdapterPath), llm: Identities.Of(llm)))
         {
             Assert.Equal(WebSsl.Vision.Checkpoints.VisionArchitecture.Dinov2, encoder.Config.Architecture);
             Assert.Equal(Tiny.ImageSize, encoder.Config.ImageSize);
+            Assert.Equal(Tiny.LlmWidth, llm.EmbeddingSize);
+            await using var embedder = ImageEmbedder.ForAdapter(encoder, adapter);
+            Assert.Equal((Tiny.ImageSize / 14) * (Tiny.ImageSize / 14), embedder.TokensPerImage);
         }
-        Assert.True(File.Exists(Path.Combine(built.Resolve(built.AdapterPath), "adapter.json")));
         Assert.True(File.Exists(Path.Combine(temp.Path, "eval", "report.md")));
         Assert.True(File.Exists(Path.Combine(temp.Path, "eval-blind", "report.md")));
         Assert.False(Directory.Exists(Path.Combine(temp.Path, "adapter", "checkpoints")));

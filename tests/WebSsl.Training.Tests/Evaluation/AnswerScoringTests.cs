@@ -1,5 +1,5 @@
 using WebSsl.Training.Evaluation;
-using WebSsl.Training.Training;
+using WebSsl.Training.Runs;
 
 namespace WebSsl.Training.Tests.Evaluation;
 

@@ -2,8 +2,7 @@ using WebSsl.Language;
 using WebSsl.Multimodal.Assistant;
 using WebSsl.Training.Evaluation;
 using WebSsl.Training.Synthesis;
-using WebSsl.Training.Tests.Training;
-using WebSsl.Training.Training;
+using WebSsl.Training.Runs;
 using WebSsl.Vision;
 
 namespace WebSsl.Training.Tests.Evaluation;
