@@ -9,7 +9,7 @@ namespace WebSsl.Assistant.Cli;
 public static class WebSslCli
 {
     /// <summary>Exit code for input the user can fix (bad checkpoint, image, argument); 1 is kept for unexpected failures.</summary>
-    public const int InputError = 2;
+    public const int InputError = Problems.InputErrorExitCode;
 
     public static RootCommand Build(CliContext context) => new("WebSsl.Assistant: Web-SSL vision encoders, local LLMs and the projectors between them.")
     {
@@ -46,30 +46,29 @@ public static class WebSslCli
             return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false },
                 cancellationToken);
         }
-        catch (Exception e) when (IsInputError(e))
+        catch (WebSslException e)
         {
             await error.WriteLineAsync($"error: {e.Message}");
-            return InputError;
+            return Problems.ExitCode(e.Kind);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+        {
+            // The files and folders a user names are opened where they are used; their errors name the path.
+            await error.WriteLineAsync($"error: {e.Message}");
+            return Problems.InputErrorExitCode;
         }
         catch (OperationCanceledException)
         {
             await error.WriteLineAsync("cancelled.");
-            return 130;
+            return Problems.CancelledExitCode;
         }
         catch (Exception e)
         {
             // Not the user's input: say so, with what is needed to report it, without a crash dump on the way out.
             await error.WriteLineAsync($"error (unexpected, please report): {e.GetType().Name}: {e.Message}{Environment.NewLine}{e.StackTrace}");
-            return 1;
+            return Problems.InternalErrorExitCode;
         }
     }
-
-    private static bool IsInputError(Exception e) =>
-        e is CheckpointException or ImageRejectedException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
-            or InvalidDataException or Language.Gguf.GgufException or Language.Engine.PromptTooLongException or Language.Engine.EngineBusyException
-            or Multimodal.Adapters.AdapterMismatchException or Training.Runs.TrainingDivergedException or Training.Runs.TrainingSetupException
-            or Training.Data.SequenceException or Language.Prompting.ChatTemplateException or Server.Security.ServerConfigurationException or HuggingFace.HubException
-            or Training.Demo.DemoBundleException;
 }
 
 /// <summary>Where commands write. Spectre renders tables into the same writer, without ANSI codes when it is not a terminal.</summary>

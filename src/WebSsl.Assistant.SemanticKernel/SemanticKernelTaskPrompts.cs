@@ -52,10 +52,10 @@ public sealed class SemanticKernelTaskPrompts : ITaskPrompts
     public static PromptTemplateConfig ReadYaml(string path)
     {
         var yaml = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).IgnoreUnmatchedProperties().Build()
-            .Deserialize<YamlPrompt>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty prompt file.");
+            .Deserialize<YamlPrompt>(File.ReadAllText(path)) ?? throw new ConfigurationException($"{path}: empty prompt file.", "prompt-file");
         if (string.IsNullOrWhiteSpace(yaml.Template))
         {
-            throw new InvalidDataException($"{path}: the prompt has no template.");
+            throw new ConfigurationException($"{path}: the prompt has no template.", "prompt-file");
         }
         var config = new PromptTemplateConfig
         {

@@ -47,7 +47,7 @@ public sealed class WebSslChatClient(AssistantHost host) : IChatClient
 
         if (options?.ConversationId is { Length: > 0 } id && SessionPool.IdProblem(id) is { } problem)
         {
-            throw new ArgumentException($"ConversationId: {problem}");
+            throw new BadInputException($"ConversationId: {problem}");
         }
         using SessionLease lease = options?.ConversationId is { Length: > 0 } conversationId
             ? assistant.Sessions.Enter(PoolPrefix + conversationId)
@@ -86,7 +86,7 @@ public sealed class WebSslChatClient(AssistantHost host) : IChatClient
         ChatRoleKind role = message.Role == ChatRole.System ? ChatRoleKind.System
             : message.Role == ChatRole.Assistant ? ChatRoleKind.Assistant
             : message.Role == ChatRole.User ? ChatRoleKind.User
-            : throw new ArgumentException($"messages with role '{message.Role}' are not supported (system, user, assistant).");
+            : throw new BadInputException($"messages with role '{message.Role}' are not supported (system, user, assistant).");
         var images = new List<AssistantImage>();
         foreach (AIContent content in message.Contents)
         {
@@ -96,12 +96,12 @@ public sealed class WebSslChatClient(AssistantHost host) : IChatClient
                     images.Add(new AssistantImage(data.Data, data.Name ?? $"image {images.Count + 1} ({data.MediaType})"));
                     break;
                 case DataContent data:
-                    throw new ArgumentException($"content of type '{data.MediaType}' is not supported; send images (image/*) or text.");
+                    throw new BadInputException($"content of type '{data.MediaType}' is not supported; send images (image/*) or text.");
                 case UriContent uri when uri.Uri.IsFile:
                     images.Add(AssistantImage.FromFile(uri.Uri.LocalPath));
                     break;
                 case UriContent uri:
-                    throw new ArgumentException($"image URI '{uri.Uri}' is not a local file; download it and send the bytes (DataContent).");
+                    throw new BadInputException($"image URI '{uri.Uri}' is not a local file; download it and send the bytes (DataContent).");
             }
         }
         string text = message.Text;

@@ -58,6 +58,6 @@ public sealed class WebSslVisionPlugin(AssistantHost host, IImageStore store)
         {
             return stored;
         }
-        throw new ArgumentException($"image '{image}' is neither an existing file nor the id of a stored image.");
+        throw new BadInputException($"image '{image}' is neither an existing file nor the id of a stored image.");
     }
 }

@@ -37,6 +37,9 @@ public enum ProblemKind
     /// <summary>A key or token is missing or not accepted.</summary>
     Unauthorized,
 
+    /// <summary>Who is asking may not ask this here (a foreign web page, an unknown Host).</summary>
+    Forbidden,
+
     /// <summary>A service this needs (the HuggingFace hub) cannot be reached or answered nonsense.</summary>
     Unavailable,
 

@@ -20,6 +20,7 @@ public static class Problems
     {
         ProblemKind.BadInput => 400,
         ProblemKind.Unauthorized => 401,
+        ProblemKind.Forbidden => 403,
         ProblemKind.NotFound => 404,
         ProblemKind.Conflict => 409,
         ProblemKind.TooLarge => 413,
@@ -35,6 +36,13 @@ public static class Problems
     public static int ExitCode(ProblemKind kind) => kind is ProblemKind.Busy or ProblemKind.Conflict or ProblemKind.Unavailable
         ? TryAgainExitCode
         : InputErrorExitCode;
+
+    /// <summary>
+    /// Whether the message is for the client. Problems with the server's own models, settings or jobs are its
+    /// operator's: their messages name server paths, so a client is told only that the server failed.
+    /// </summary>
+    public static bool IsForClient(ProblemKind kind) =>
+        kind is not (ProblemKind.InvalidModel or ProblemKind.ModelMismatch or ProblemKind.Configuration or ProblemKind.JobFailed or ProblemKind.Unavailable);
 
     /// <summary>Whether the client may simply retry (what the OpenAI API's clients and the browser app do with it).</summary>
     public static bool IsRetryable(ProblemKind kind) => kind is ProblemKind.Busy or ProblemKind.Unavailable;

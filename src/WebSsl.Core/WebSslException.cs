@@ -22,3 +22,11 @@ public sealed class NotFoundException(string message, string code = "not-found",
 
 /// <summary>A request refused by a rule of its own kind and code (for rules that have no exception type of their own).</summary>
 public sealed class RequestRefusedException(ProblemKind kind, string code, string message) : WebSslException(kind, code, message);
+
+/// <summary>A model file that is damaged or not what it claims (an adapter manifest, a training checkpoint).</summary>
+public sealed class InvalidModelException(string message, string code = "invalid-model", Exception? inner = null)
+    : WebSslException(ProblemKind.InvalidModel, code, message, inner);
+
+/// <summary>A setting or configuration file of the program that cannot be used.</summary>
+public sealed class ConfigurationException(string message, string code = "configuration", Exception? inner = null)
+    : WebSslException(ProblemKind.Configuration, code, message, inner);

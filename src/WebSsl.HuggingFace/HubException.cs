@@ -25,7 +25,25 @@ public enum HubErrorKind
     Protocol,
 }
 
-public sealed class HubException(HubErrorKind kind, string message, Exception? inner = null) : Exception(message, inner)
+public sealed class HubException(HubErrorKind kind, string message, Exception? inner = null) : WebSslException(KindOf(kind), CodeOf(kind), message, inner)
 {
-    public HubErrorKind Kind { get; } = kind;
+    public new HubErrorKind Kind { get; } = kind;
+
+    private static ProblemKind KindOf(HubErrorKind kind) => kind switch
+    {
+        HubErrorKind.RepositoryNotFound or HubErrorKind.RevisionNotFound or HubErrorKind.FileNotFound => ProblemKind.NotFound,
+        HubErrorKind.Unauthorized => ProblemKind.Unauthorized,
+        _ => ProblemKind.Unavailable,
+    };
+
+    private static string CodeOf(HubErrorKind kind) => kind switch
+    {
+        HubErrorKind.RepositoryNotFound => "hub-repository-not-found",
+        HubErrorKind.RevisionNotFound => "hub-revision-not-found",
+        HubErrorKind.FileNotFound => "hub-file-not-found",
+        HubErrorKind.Unauthorized => "hub-unauthorized",
+        HubErrorKind.Corrupted => "hub-corrupted",
+        HubErrorKind.Unavailable => "hub-unavailable",
+        _ => "hub-protocol",
+    };
 }

@@ -8,17 +8,17 @@ public static partial class HubNames
     public static string CheckRepo(string repo) =>
         RepoId().IsMatch(repo) && !repo.Contains("..", StringComparison.Ordinal) && !repo.Contains("--", StringComparison.Ordinal)
             ? repo
-            : throw new ArgumentException($"'{repo}' is not a hub repository id (owner/name: letters, digits, '-', '_', '.').");
+            : throw new BadInputException($"'{repo}' is not a hub repository id (owner/name: letters, digits, '-', '_', '.').");
 
     public static string CheckRevision(string revision) =>
         revision.Length is > 0 and <= 200 && revision.Split('/').All(Segment)
             ? revision
-            : throw new ArgumentException($"'{revision}' is not a revision (a branch, tag or commit).");
+            : throw new BadInputException($"'{revision}' is not a revision (a branch, tag or commit).");
 
     public static string CheckFile(string file) =>
         file.Length is > 0 and <= 1000 && !file.Contains('\\') && file.Split('/').All(Segment)
             ? file
-            : throw new ArgumentException($"'{file}' is not a file path inside a repository (relative, '/'-separated, no '..').");
+            : throw new BadInputException($"'{file}' is not a file path inside a repository (relative, '/'-separated, no '..').");
 
     /// <summary>The path part of a URL for a revision or file: each segment escaped; a revision's '/' escaped too, as the hub expects.</summary>
     public static string EscapeRevision(string revision) => Uri.EscapeDataString(CheckRevision(revision));

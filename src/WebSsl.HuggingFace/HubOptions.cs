@@ -37,7 +37,7 @@ public sealed record HubOptions
         string endpoint = NonEmpty(env("HF_ENDPOINT")) ?? DefaultEndpoint;
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
         {
-            throw new ArgumentException($"HF_ENDPOINT '{endpoint}' is not an http(s) URL.");
+            throw new BadInputException($"HF_ENDPOINT '{endpoint}' is not an http(s) URL.");
         }
         return new HubOptions
         {

@@ -46,7 +46,7 @@ public sealed class ModelPuller(HubClient client)
         var ggufs = info.Files.Where(f => f.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)).ToList();
         if (ggufs.Count > 0 && !info.Files.Contains("config.json"))
         {
-            throw new ArgumentException($"{repo} holds {ggufs.Count} GGUF files; choose one with --file: {string.Join(", ", ggufs.Take(12))}{(ggufs.Count > 12 ? ", …" : "")}.");
+            throw new BadInputException($"{repo} holds {ggufs.Count} GGUF files; choose one with --file: {string.Join(", ", ggufs.Take(12))}{(ggufs.Count > 12 ? ", …" : "")}.");
         }
         if (!info.Files.Contains("config.json"))
         {

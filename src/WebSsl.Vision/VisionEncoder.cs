@@ -119,7 +119,7 @@ public sealed class VisionEncoder : IDisposable
         "float32" or "fp32" or "f32" => ScalarType.Float32,
         "float16" or "fp16" or "f16" or "half" => ScalarType.Float16,
         "bfloat16" or "bf16" => ScalarType.BFloat16,
-        _ => throw new ArgumentException($"compute type '{requested}' is not known; use float32, float16 or bfloat16."),
+        _ => throw new BadInputException($"compute type '{requested}' is not known; use float32, float16 or bfloat16."),
     };
 
     /// <summary>Loads, validates and preprocesses an image file into pixel_values [3, H, W] (float32, CPU).</summary>
@@ -153,12 +153,12 @@ public sealed class VisionEncoder : IDisposable
         selection ??= FeatureSelection.Default;
         if (pixelValues.Count == 0)
         {
-            throw new ArgumentException("no images to encode.", nameof(pixelValues));
+            throw new BadInputException("no images to encode.");
         }
         if (pixelValues.Any(p => p.dim() != 3 || !p.shape.SequenceEqual(pixelValues[0].shape)))
         {
-            throw new ArgumentException("every image must be pixel_values [3, H, W] of the same size to be encoded together; " +
-                $"got {string.Join(", ", pixelValues.Select(p => "[" + string.Join(", ", p.shape) + "]").Distinct())}.", nameof(pixelValues));
+            throw new BadInputException("every image must be pixel_values [3, H, W] of the same size to be encoded together; " +
+                $"got {string.Join(", ", pixelValues.Select(p => "[" + string.Join(", ", p.shape) + "]").Distinct())}.");
         }
         var request = selection.Layer is int layer
             ? new EncoderRequest { LastHiddenState = false, HiddenStates = [layer] }

@@ -79,7 +79,7 @@ public sealed class ChatClientTests(AssistantWorld world) : IClassFixture<Assist
         await using ServiceProvider services = Services();
         IChatClient client = services.GetRequiredService<IChatClient>();
         var message = new ChatMessage(Microsoft.Extensions.AI.ChatRole.User, [new UriContent(new Uri("https://example.com/chart.png"), "image/png"), new TextContent("?")]);
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => client.GetResponseAsync([message]));
+        var error = await Assert.ThrowsAsync<BadInputException>(() => client.GetResponseAsync([message]));
         Assert.Contains("not a local file", error.Message);
     }
 

@@ -53,7 +53,7 @@ public sealed class AccessTests
         await using HubWorld world = await HubWorld.StartAsync();
         using HubClient client = world.Client();
 
-        await Assert.ThrowsAsync<ArgumentException>(() => client.DownloadAsync(repo, file));
+        await Assert.ThrowsAsync<BadInputException>(() => client.DownloadAsync(repo, file));
 
         Assert.Empty(world.Hub.Requests);
     }

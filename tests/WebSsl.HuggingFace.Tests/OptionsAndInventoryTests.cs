@@ -31,7 +31,7 @@ public sealed class OptionsAndInventoryTests
         Assert.False(options.Offline);
 
         Assert.Equal("/home/someone/.cache/huggingface/hub", HubOptions.DefaultCacheDirectory(k => k == "HOME" ? "/home/someone" : null));
-        var bad = Assert.Throws<ArgumentException>(() => HubOptions.FromEnvironment(k => k == "HF_ENDPOINT" ? "ftp://x" : null));
+        var bad = Assert.Throws<BadInputException>(() => HubOptions.FromEnvironment(k => k == "HF_ENDPOINT" ? "ftp://x" : null));
         Assert.Contains("HF_ENDPOINT", bad.Message);
     }
 

@@ -80,7 +80,7 @@ public sealed class PullTests
         using HubClient client = world.Client();
         var puller = new ModelPuller(client);
 
-        var whole = await Assert.ThrowsAsync<ArgumentException>(() => puller.PullAsync("someone/tiny-GGUF"));
+        var whole = await Assert.ThrowsAsync<BadInputException>(() => puller.PullAsync("someone/tiny-GGUF"));
         Assert.Contains("choose one with --file", whole.Message);
         Assert.Contains("qwen2.5-0.5b-instruct-q4_k_m.gguf", whole.Message);
 

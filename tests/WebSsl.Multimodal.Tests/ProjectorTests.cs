@@ -54,7 +54,7 @@ public sealed class ProjectorTests
     public void A_grid_resize_needs_a_square_grid()
     {
         using Tensor patches = zeros(1, 10, 3);
-        Assert.Contains("square grid", Assert.Throws<ArgumentException>(() => Projector.ResizeGrid(patches, 4)).Message);
+        Assert.Contains("square grid", Assert.Throws<BadInputException>(() => Projector.ResizeGrid(patches, 4)).Message);
     }
 
     [Theory]
@@ -63,7 +63,7 @@ public sealed class ProjectorTests
     [InlineData("identity")]
     public void Unknown_projector_types_are_refused_with_the_known_ones(string type)
     {
-        var error = Assert.Throws<ArgumentException>(() => new Projector(new ProjectorConfig { Type = type, InputSize = 4, OutputSize = 4 }));
+        var error = Assert.Throws<BadInputException>(() => new Projector(new ProjectorConfig { Type = type, InputSize = 4, OutputSize = 4 }));
         Assert.Contains("mlp2x_gelu", error.Message);
     }
 }

@@ -46,7 +46,7 @@ internal static class EvalCommand
             }
             if (dataset.Samples.Count == 0)
             {
-                throw new InvalidDataException($"{dataset.Path}: no questions to evaluate.");
+                throw new BadInputException($"{dataset.Path}: no questions to evaluate.", "bad-data");
             }
             int workers = Math.Max(1, parse.GetValue(parallel));
             var options = new EvalOptions

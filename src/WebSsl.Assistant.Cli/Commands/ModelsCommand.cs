@@ -94,7 +94,7 @@ internal static class ModelsCommand
             string? path = commit is null ? null : wanted is null ? cache.SnapshotFolder(repo, commit) : cache.SnapshotPath(repo, commit, wanted);
             if (path is null || !(wanted is null ? Directory.Exists(path) : File.Exists(path)))
             {
-                throw new ArgumentException($"{name}@{revisionName} is not in {cache.Root}; run `webssl models pull {name}` first.");
+                throw new BadInputException($"{name}@{revisionName} is not in {cache.Root}; run `webssl models pull {name}` first.");
             }
             await context.Output.WriteLineAsync(path);
             return 0;

@@ -97,7 +97,7 @@ internal static class ServeCommand
                 string[] missing = paths.Where(p => string.IsNullOrWhiteSpace(p.Value) && !overrides.ContainsKey(a + p.Key)).Select(p => p.Flag).ToArray();
                 if (missing.Length > 0)
                 {
-                    throw new ArgumentException($"serve needs {string.Join(", ", missing)} too (or WebSslAssistant:Assistant:EncoderPath/LlmPath/AdapterPath in appsettings.json " +
+                    throw new BadInputException($"serve needs {string.Join(", ", missing)} too (or WebSslAssistant:Assistant:EncoderPath/LlmPath/AdapterPath in appsettings.json " +
                         "or the environment); with none of them it serves the demo assistant.");
                 }
             }

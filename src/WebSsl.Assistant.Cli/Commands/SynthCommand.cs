@@ -66,7 +66,7 @@ internal static class SynthCommand
         {
             return (w, h);
         }
-        throw new ArgumentException($"--size '{text}' is not WxH (for example 640x480).");
+        throw new BadInputException($"--size '{text}' is not WxH (for example 640x480).");
     }
 
     private static async Task<SynthSummary> WithProgressBar(CliContext context, SynthOptions options, string directory, CancellationToken cancellationToken)

@@ -119,7 +119,7 @@ internal static class TrainingCommands
             string outputPath = parse.GetValue(output)!.FullName;
             if (parse.GetValue(resume) && TrainingCheckpoint.Latest(outputPath) is null)
             {
-                throw new ArgumentException($"--resume: {outputPath} holds no checkpoint to continue from.");
+                throw new BadInputException($"--resume: {outputPath} holds no checkpoint to continue from.");
             }
             using VisionEncoder vision = VisionEncoder.Load(parse.GetValue(encoder)!.FullName, new VisionEncoderOptions { Threads = parse.GetValue(threads) }, cancellationToken);
             using LanguageModel model = LanguageModel.Load(parse.GetValue(llm)!.FullName);

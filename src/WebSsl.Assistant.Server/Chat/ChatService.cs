@@ -39,6 +39,10 @@ public sealed class ChatService(
         catch (Exception e)
         {
             Failures.Failure failure = Failures.Describe(e);
+            if (failure.IsInternal)
+            {
+                logger.LogError(e, "Preparing a question failed (correlation id {CorrelationId})", failure.CorrelationId);
+            }
             refusal = StreamEvent.Error(failure.Code, failure.Message, request.ConversationId);
         }
         if (prepared is null)
@@ -77,9 +81,9 @@ public sealed class ChatService(
                     Failures.Failure failure = Failures.Describe(failed);
                     status = failure.Code == "cancelled" ? TurnStatus.Stopped : TurnStatus.Failed;
                     error = failure.Message;
-                    if (failure.Code == "internal")
+                    if (failure.IsInternal)
                     {
-                        logger.LogError(failed, "Answering in conversation {Conversation} failed", p.ConversationId);
+                        logger.LogError(failed, "Answering in conversation {Conversation} failed (correlation id {CorrelationId})", p.ConversationId, failure.CorrelationId);
                     }
                     metrics.Request(surface, failure.Code);
                     yield return StreamEvent.Error(failure.Code, failure.Message, p.ConversationId, p.Turn.Id);
@@ -135,23 +139,23 @@ public sealed class ChatService(
         (VisionAssistant? assistant, string code, string message) = loader.TryGet();
         if (assistant is null)
         {
-            throw new RequestRefusedException(code, 503, message);
+            throw new RequestRefusedException(ProblemKind.Busy, code, message);
         }
         int maxTokens = request.MaxTokens ?? VisionAssistant.DefaultSampling.MaxTokens;
         if (maxTokens < 1 || maxTokens > settings.MaxAnswerTokens)
         {
-            throw new RequestRefusedException("bad-request", 400, $"maxTokens is {maxTokens}; it must be between 1 and {settings.MaxAnswerTokens}.");
+            throw new RequestRefusedException(ProblemKind.BadInput, "bad-request", $"maxTokens is {maxTokens}; it must be between 1 and {settings.MaxAnswerTokens}.");
         }
         if (request.Temperature is < 0 or > 2)
         {
-            throw new RequestRefusedException("bad-request", 400, $"temperature is {request.Temperature}; it must be between 0 and 2.");
+            throw new RequestRefusedException(ProblemKind.BadInput, "bad-request", $"temperature is {request.Temperature}; it must be between 0 and 2.");
         }
 
         Conversation? conversation = null;
         if (request.ConversationId is { Length: > 0 } id)
         {
             conversation = await conversations.GetAsync(id, cancellationToken)
-                ?? throw new RequestRefusedException("conversation-not-found", 404, $"conversation '{id}' does not exist (deleted, or from another server).");
+                ?? throw new RequestRefusedException(ProblemKind.NotFound, "conversation-not-found", $"conversation '{id}' does not exist (deleted, or from another server).");
         }
         // JSON clients may send null for either.
         string text = request.Text ?? "";
@@ -160,20 +164,20 @@ public sealed class ChatService(
         if (request.Regenerate)
         {
             ConversationTurn last = conversation?.Turns.LastOrDefault()
-                ?? throw new RequestRefusedException("bad-request", 400, "regenerate needs a conversation with at least one question.");
+                ?? throw new RequestRefusedException(ProblemKind.BadInput, "bad-request", "regenerate needs a conversation with at least one question.");
             (text, imageIds, taskName) = (last.Question, last.ImageIds, request.Task ?? last.Task);
         }
         if (text.Length > settings.MaxQuestionCharacters)
         {
-            throw new RequestRefusedException("bad-request", 400, $"the question has {text.Length} characters; at most {settings.MaxQuestionCharacters} are allowed.");
+            throw new RequestRefusedException(ProblemKind.BadInput, "bad-request", $"the question has {text.Length} characters; at most {settings.MaxQuestionCharacters} are allowed.");
         }
         if (text.Trim().Length == 0 && imageIds.Count == 0)
         {
-            throw new RequestRefusedException("bad-request", 400, "the question is empty: send text, images, or both.");
+            throw new RequestRefusedException(ProblemKind.BadInput, "bad-request", "the question is empty: send text, images, or both.");
         }
         if (imageIds.Count > assistant.Options.MaxImagesPerTurn)
         {
-            throw new RequestRefusedException("bad-request", 400, $"{imageIds.Count} images in one question; at most {assistant.Options.MaxImagesPerTurn} are allowed.");
+            throw new RequestRefusedException(ProblemKind.BadInput, "bad-request", $"{imageIds.Count} images in one question; at most {assistant.Options.MaxImagesPerTurn} are allowed.");
         }
         AssistantTask task = AssistantTasks.Parse(taskName);
         List<AssistantImage> questionImages = imageIds.Select(LoadImage).ToList();
@@ -189,7 +193,7 @@ public sealed class ChatService(
                 ConversationTurn last = history[^1];
                 if (last.Status == TurnStatus.Running)
                 {
-                    throw new RequestRefusedException("conversation-busy", 409, "the last question is still being answered; stop it before regenerating.");
+                    throw new RequestRefusedException(ProblemKind.Conflict, "conversation-busy", "the last question is still being answered; stop it before regenerating.");
                 }
                 await conversations.DeleteTurnAsync(last.Id, cancellationToken);
                 history = history.Take(history.Count - 1).ToList();
@@ -220,7 +224,7 @@ public sealed class ChatService(
 
     private AssistantImage LoadImage(string id) => images.TryGet(id, out AssistantImage image)
         ? image
-        : throw new RequestRefusedException("image-not-found", 404, $"image '{id}' is not stored here; upload it with POST /api/images first.");
+        : throw new RequestRefusedException(ProblemKind.NotFound, "image-not-found", $"image '{id}' is not stored here; upload it with POST /api/images first.");
 
     private static string Title(string text, int imageCount)
     {

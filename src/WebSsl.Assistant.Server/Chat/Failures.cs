@@ -1,46 +1,44 @@
 using Microsoft.AspNetCore.Http;
 using WebSsl.Language.Engine;
-using WebSsl.Multimodal.Assistant;
-using WebSsl.Vision.Images;
 
 namespace WebSsl.Assistant.Server.Chat;
 
-/// <summary>A request the server refuses, with the code clients see, the HTTP status and a message naming the rule.</summary>
-public sealed class RequestRefusedException(string code, int status, string message) : Exception(message)
-{
-    public string Code { get; } = code;
-    public int Status { get; } = status;
-}
-
-/// <summary>One mapping from exceptions to what clients see, shared by the hub, the upload API and the OpenAI API.</summary>
+/// <summary>
+/// The one place where an error becomes what a client sees, for the hub, the upload and conversation APIs, the OpenAI
+/// API and the request policies: a code (the same string in stream errors, problem types and OpenAI error codes), an
+/// HTTP status from <see cref="Problems.HttpStatus"/>, and a message.
+/// </summary>
 public static class Failures
 {
-    public sealed record Failure(string Code, int Status, string Message);
+    public sealed record Failure(string Code, int Status, string Message)
+    {
+        /// <summary>Whether this is a fault of the server (logged with its details under <see cref="CorrelationId"/>).</summary>
+        public bool IsInternal => CorrelationId is not null;
+
+        public string? CorrelationId { get; init; }
+    }
+
+    /// <summary>A refusal by a rule of the server's own (no exception involved).</summary>
+    public static Failure Of(ProblemKind kind, string code, string message) => new(code, Problems.HttpStatus(kind), message);
 
     /// <summary>
-    /// What the client is told. Only exceptions made for clients carry their message out; anything else is a fault of
-    /// the server, whose message may hold paths or internals: the client gets a fixed text and the caller logs the rest.
+    /// What the client is told about <paramref name="exception"/>. Only <see cref="WebSslException"/>s made for clients
+    /// carry their message out; anything else is a fault of the server — an <see cref="ArgumentException"/> from deep
+    /// inside included — whose message may hold paths or internals: the client gets a fixed text with a correlation id,
+    /// and the caller logs the exception under the same id (<see cref="Failure.CorrelationId"/>).
     /// </summary>
     public static Failure Describe(Exception exception) => exception switch
     {
-        RequestRefusedException r => new(r.Code, r.Status, r.Message),
-        ImageRejectedException i => new("image-rejected", StatusFor(i.Reason), i.Message),
-        ImageDecodeBusyException d => new("busy", StatusCodes.Status503ServiceUnavailable, d.Message),
-        EngineBusyException b => new("busy", StatusCodes.Status503ServiceUnavailable, $"the server is busy: {b.Message} Try again shortly."),
-        ConversationBusyException c => new("conversation-busy", StatusCodes.Status409Conflict, c.Message),
-        PromptTooLongException p => new("prompt-too-long", StatusCodes.Status400BadRequest, p.Message),
-        ArgumentException a => new("bad-request", StatusCodes.Status400BadRequest, a.Message),
+        EngineBusyException b => new(b.Code, Problems.HttpStatus(b.Kind), $"the server is busy: {b.Message} Try again shortly."),
+        WebSslException w when Problems.IsForClient(w.Kind) => new(w.Code, Problems.HttpStatus(w.Kind), w.Message),
         OperationCanceledException => new("cancelled", 499, "the request was cancelled."),
-        _ => new("internal", StatusCodes.Status500InternalServerError, "internal error: the server could not complete the request; its log has the details."),
+        _ => Internal(Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 6))),
     };
 
-    /// <summary>Problem types for images: the bytes are wrong (415, 422) or too big (413), never a server fault.</summary>
-    public static int StatusFor(ImageRejection reason) => reason switch
+    private static Failure Internal(string correlationId) => new("internal", StatusCodes.Status500InternalServerError,
+        $"internal error {correlationId}: the server could not complete the request; its log has the details under this id.")
     {
-        ImageRejection.Empty => StatusCodes.Status400BadRequest,
-        ImageRejection.TooManyBytes => StatusCodes.Status413PayloadTooLarge,
-        ImageRejection.UnsupportedFormat => StatusCodes.Status415UnsupportedMediaType,
-        _ => StatusCodes.Status422UnprocessableEntity,
+        CorrelationId = correlationId,
     };
 
     /// <summary>An RFC 9457 problem body whose type URI names the rule; "code" is the same code as in stream errors.</summary>
@@ -49,5 +47,7 @@ public static class Failures
         detail: failure.Message,
         statusCode: failure.Status == 499 ? StatusCodes.Status400BadRequest : failure.Status,
         type: $"https://webssl.dev/problems/{failure.Code}",
-        extensions: new Dictionary<string, object?> { ["code"] = failure.Code });
+        extensions: failure.CorrelationId is null
+            ? new Dictionary<string, object?> { ["code"] = failure.Code }
+            : new Dictionary<string, object?> { ["code"] = failure.Code, ["correlation_id"] = failure.CorrelationId });
 }

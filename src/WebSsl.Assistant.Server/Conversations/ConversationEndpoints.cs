@@ -23,7 +23,7 @@ public static class ConversationEndpoints
             string title = body?.Title?.Trim() ?? "";
             if (title.Length is 0 or > MaxTitle)
             {
-                return Failures.Problem(new("bad-request", 400, $"a title needs 1 to {MaxTitle} characters; send {{\"title\": \"...\"}}."));
+                return Failures.Problem(Failures.Of(ProblemKind.BadInput, "bad-request", $"a title needs 1 to {MaxTitle} characters; send {{\"title\": \"...\"}}."));
             }
             if (!await store.RenameAsync(id, title, ct))
             {
@@ -42,5 +42,5 @@ public static class ConversationEndpoints
         });
     }
 
-    private static IResult NotFound(string id) => Failures.Problem(new("conversation-not-found", 404, $"conversation '{id}' does not exist."));
+    private static IResult NotFound(string id) => Failures.Problem(Failures.Of(ProblemKind.NotFound, "conversation-not-found", $"conversation '{id}' does not exist."));
 }

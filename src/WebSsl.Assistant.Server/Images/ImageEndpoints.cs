@@ -73,13 +73,13 @@ public static class ImageEndpoints
             // The multipart reader's own limits (body length, header size) and malformed multipart bodies.
             metrics.Upload("bad-request");
             bool tooLong = e.Message.Contains("length limit", StringComparison.OrdinalIgnoreCase);
-            return tooLong ? TooLarge(limits) : Failures.Problem(new("bad-request", 400, $"the upload is not valid multipart/form-data: {e.Message}"), "upload refused");
+            return tooLong ? TooLarge(limits) : Failures.Problem(Failures.Of(ProblemKind.BadInput, "bad-request", $"the upload is not valid multipart/form-data: {e.Message}"), "upload refused");
         }
         catch (IOException e) when (!cancellationToken.IsCancellationRequested)
         {
             loggers.CreateLogger(typeof(ImageEndpoints)).LogInformation("Upload aborted by the client: {Message}", e.Message);
             metrics.Upload("aborted");
-            return Failures.Problem(new("bad-request", 400, $"the upload ended early: {e.Message}"), "upload refused");
+            return Failures.Problem(Failures.Of(ProblemKind.BadInput, "bad-request", $"the upload ended early: {e.Message}"), "upload refused");
         }
     }
 
@@ -100,7 +100,7 @@ public static class ImageEndpoints
             context.Features.Set<IFormFeature>(new FormFeature(request, new FormOptions { MultipartBodyLengthLimit = allowed, ValueCountLimit = 16 }));
             IFormCollection form = await request.ReadFormAsync(cancellationToken);
             IFormFile file = form.Files.GetFile("file")
-                ?? throw new RequestRefusedException("bad-request", 400, "a multipart upload needs the image in a field named 'file'.");
+                ?? throw new RequestRefusedException(ProblemKind.BadInput, "bad-request", "a multipart upload needs the image in a field named 'file'.");
             if (file.Length > limits.MaxBytes)
             {
                 throw new ImageRejectedException(file.FileName, ImageRejection.TooManyBytes, $"{file.Length} bytes is over the limit of {limits.MaxBytes} bytes per image.");
@@ -125,13 +125,13 @@ public static class ImageEndpoints
     }
 
     private static IResult TooLarge(ImageLimits limits) =>
-        Failures.Problem(new("image-rejected", 413, $"upload: the body is over the limit of {limits.MaxBytes} bytes per image."), "image refused");
+        Failures.Problem(Failures.Of(ProblemKind.TooLarge, "image-rejected", $"upload: the body is over the limit of {limits.MaxBytes} bytes per image."), "image refused");
 
     private static IResult Download(string id, HttpContext context, IImageStore store)
     {
         if (!store.TryGet(id, out AssistantImage image))
         {
-            return Failures.Problem(new("image-not-found", 404, $"image '{id}' is not stored here."));
+            return Failures.Problem(Failures.Of(ProblemKind.NotFound, "image-not-found", $"image '{id}' is not stored here."));
         }
         string mime = ImageLoader.Inspect(image.Bytes.Span, id).MimeType;
         context.Response.Headers.CacheControl = "private, max-age=31536000, immutable";

@@ -61,9 +61,9 @@ public static class OpenAiEndpoints
         void Failed(Exception e, Failures.Failure failure)
         {
             metrics.Request("openai", failure.Code);
-            if (failure.Code == "internal")
+            if (failure.IsInternal)
             {
-                logger.LogError(e, "An OpenAI API request failed");
+                logger.LogError(e, "An OpenAI API request failed (correlation id {CorrelationId})", failure.CorrelationId);
             }
         }
         OpenAiRequest request;
@@ -74,7 +74,7 @@ public static class OpenAiEndpoints
             (VisionAssistant? loaded, string code, string message) = loader.TryGet();
             if (loaded is null)
             {
-                throw new RequestRefusedException(code, 503, message);
+                throw new RequestRefusedException(ProblemKind.Busy, code, message);
             }
             using JsonDocument body = await ReadJsonAsync(context.Request, bodyLimit, cancellationToken);
             request = OpenAiRequest.Parse(body.RootElement, images, serverOptions.Value.MaxAnswerTokens);
@@ -205,7 +205,7 @@ public static class OpenAiEndpoints
     {
         if (!request.HasJsonContentType())
         {
-            throw new RequestRefusedException("bad-request", 415, "send the request as JSON (Content-Type: application/json).");
+            throw new RequestRefusedException(ProblemKind.Unsupported, "bad-request", "send the request as JSON (Content-Type: application/json).");
         }
         try
         {
@@ -213,11 +213,11 @@ public static class OpenAiEndpoints
         }
         catch (JsonException e)
         {
-            throw new RequestRefusedException("bad-request", 400, $"the body is not valid JSON: {e.Message}");
+            throw new RequestRefusedException(ProblemKind.BadInput, "bad-request", $"the body is not valid JSON: {e.Message}");
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            throw new RequestRefusedException("too-large", 413,
+            throw new RequestRefusedException(ProblemKind.TooLarge, "too-large",
                 $"the request body is over this server's limit of {limit:N0} bytes (Server:MaxRequestBytes); upload large images with POST /api/images and send their ids.");
         }
     }

@@ -161,7 +161,7 @@ public sealed record OpenAiRequest(string Model, List<ChatMessage> Messages, Cha
         string id = url.StartsWith("/api/images/", StringComparison.Ordinal) ? url["/api/images/".Length..] : url;
         if (!images.TryGet(id, out AssistantImage stored))
         {
-            throw new RequestRefusedException("image-not-found", 404, $"{where}: image '{id}' is not stored here; upload it with POST /api/images or send a data URI.");
+            throw new RequestRefusedException(ProblemKind.NotFound, "image-not-found", $"{where}: image '{id}' is not stored here; upload it with POST /api/images or send a data URI.");
         }
         return new DataContent(stored.Bytes, ImageLoader.Inspect(stored.Bytes.Span, id).MimeType) { Name = id };
     }
@@ -177,5 +177,5 @@ public sealed record OpenAiRequest(string Model, List<ChatMessage> Messages, Cha
             _ => throw Bad($"'{name}' must be a number."),
         } : null;
 
-    private static RequestRefusedException Bad(string message) => new("bad-request", 400, message);
+    private static RequestRefusedException Bad(string message) => new(ProblemKind.BadInput, "bad-request", message);
 }

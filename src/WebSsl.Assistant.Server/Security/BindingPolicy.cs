@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 namespace WebSsl.Assistant.Server.Security;
 
 /// <summary>The server refuses to start when its configuration would expose it unsafely.</summary>
-public sealed class ServerConfigurationException(string message) : Exception(message);
+public sealed class ServerConfigurationException(string message) : WebSslException(ProblemKind.Configuration, "server-configuration", message);
 
 /// <summary>
 /// Which listen addresses are loopback-only, and the rule that anything else needs an API key. Addresses are read the

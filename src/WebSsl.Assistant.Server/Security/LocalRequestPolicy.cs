@@ -26,7 +26,7 @@ public sealed class LocalRequestPolicy(RequestDelegate next, IOptions<ServerOpti
         string host = request.Host.Host;
         if (host.Length > 0 && !BindingPolicy.IsLoopbackHost(host))
         {
-            return Refuse(context, new("host-not-allowed", StatusCodes.Status400BadRequest,
+            return Refuse(context, Failures.Of(ProblemKind.BadInput, "host-not-allowed",
                 $"this server has no API key, so it answers only requests addressed to localhost or a loopback address, not '{host}'. " +
                 "To reach it under another name, configure an API key."));
         }
@@ -34,7 +34,7 @@ public sealed class LocalRequestPolicy(RequestDelegate next, IOptions<ServerOpti
         bool guarded = request.Path.StartsWithSegments(Hubs.AssistantHub.Path) || !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method));
         if (origin is not null && guarded && !IsAllowedOrigin(origin, request))
         {
-            return Refuse(context, new("origin-not-allowed", StatusCodes.Status403Forbidden,
+            return Refuse(context, Failures.Of(ProblemKind.Forbidden, "origin-not-allowed",
                 $"requests from pages of '{origin}' are refused: only this server's own page (or Server:CorsOrigins) may change anything or use the hub."));
         }
         return next(context);

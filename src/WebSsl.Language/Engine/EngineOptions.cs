@@ -28,7 +28,7 @@ public sealed record EngineOptions
     {
         if (MaxSessions < 1 || MaxQueue < 0 || BatchSize < 1 || MaxSessionTokens < 2 || ContextSize < MaxSessionTokens)
         {
-            throw new ArgumentException($"engine options out of range (sessions >= 1, queue >= 0, batch >= 1, context >= session tokens): {this}.");
+            throw new BadInputException($"engine options out of range (sessions >= 1, queue >= 0, batch >= 1, context >= session tokens): {this}.");
         }
     }
 }

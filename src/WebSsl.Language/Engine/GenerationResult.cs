@@ -50,7 +50,7 @@ public sealed record GenerationResult(string Text, FinishReason FinishReason, IR
 public sealed record GenerationChunk(string Text, GenerationResult? Final = null);
 
 /// <summary>The engine's queue is full: the request was refused at once rather than left waiting.</summary>
-public sealed class EngineBusyException(string message) : Exception(message);
+public sealed class EngineBusyException(string message) : WebSslException(ProblemKind.Busy, "busy", message);
 
 /// <summary>The prompt does not fit the per-session context.</summary>
-public sealed class PromptTooLongException(string message) : Exception(message);
+public sealed class PromptTooLongException(string message) : WebSslException(ProblemKind.BadInput, "prompt-too-long", message);

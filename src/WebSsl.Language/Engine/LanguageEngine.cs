@@ -93,7 +93,7 @@ public sealed class LanguageEngine : IDisposable
         ObjectDisposedException.ThrowIf(_shutdown.IsCancellationRequested, this);
         if (session.Engine != this || session.IsDisposed)
         {
-            throw new ArgumentException("the session is disposed or belongs to another engine.", nameof(session));
+            throw new ArgumentException("the session is disposed or belongs to another engine.");
         }
         sampling.Validate();
         ValidatePrompt(prompt);
@@ -174,7 +174,7 @@ public sealed class LanguageEngine : IDisposable
     {
         if (prompt.Length == 0)
         {
-            throw new ArgumentException("the prompt is empty.");
+            throw new BadInputException("the prompt is empty.");
         }
         if (prompt.Length >= Options.MaxSessionTokens)
         {
@@ -185,7 +185,7 @@ public sealed class LanguageEngine : IDisposable
         {
             if (image.Image.Width != Model.EmbeddingSize)
             {
-                throw new ArgumentException(
+                throw new RequestRefusedException(ProblemKind.ModelMismatch, "adapter-mismatch",
                     $"an image embedding has width {image.Image.Width}, but {Model.Name} has n_embd {Model.EmbeddingSize}: the projector does not match this LLM.");
             }
         }

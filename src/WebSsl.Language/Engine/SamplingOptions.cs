@@ -30,15 +30,15 @@ public sealed record SamplingOptions
     {
         if (MaxTokens <= 0)
         {
-            throw new ArgumentException($"max tokens must be positive, got {MaxTokens}.");
+            throw new BadInputException($"max tokens must be positive, got {MaxTokens}.");
         }
         if (Temperature < 0 || TopP is <= 0 or > 1 || MinP is < 0 or > 1 || TopK < 0 || RepetitionPenalty <= 0)
         {
-            throw new ArgumentException($"sampling options out of range (temperature >= 0, 0 < top_p <= 1, 0 <= min_p <= 1, top_k >= 0, repetition penalty > 0): {this}.");
+            throw new BadInputException($"sampling options out of range (temperature >= 0, 0 < top_p <= 1, 0 <= min_p <= 1, top_k >= 0, repetition penalty > 0): {this}.");
         }
         if (Stop.Any(string.IsNullOrEmpty))
         {
-            throw new ArgumentException("stop strings must not be empty.");
+            throw new BadInputException("stop strings must not be empty.");
         }
     }
 }

@@ -34,7 +34,7 @@ public sealed class TextChat : IDisposable
     {
         if (user.Role != ChatRole.User)
         {
-            throw new ArgumentException("a conversation turn sent to the model must be a user turn.", nameof(user));
+            throw new BadInputException("a conversation turn sent to the model must be a user turn.");
         }
         _turns.Add(user);
         Prompt prompt;

@@ -57,7 +57,7 @@ public sealed record LlamaShape
 
     public static LlamaShape Get(string name) => Named.TryGetValue(name, out LlamaShape? shape)
         ? shape
-        : throw new ArgumentException($"LLM shape '{name}' is not known; use one of {string.Join(", ", Named.Keys)}.");
+        : throw new BadInputException($"LLM shape '{name}' is not known; use one of {string.Join(", ", Named.Keys)}.");
 }
 
 /// <summary>

@@ -180,7 +180,7 @@ public sealed class GgufFile
         GgufTensorInfo info = TensorsByName.TryGetValue(name, out var t) ? t : throw new GgufException(Path, $"no tensor '{name}'.");
         if (destination.Length != info.ElementCount)
         {
-            throw new ArgumentException($"tensor '{name}' has {info.ElementCount} elements, the destination {destination.Length}.");
+            throw new BadInputException($"tensor '{name}' has {info.ElementCount} elements, the destination {destination.Length}.");
         }
         if (info.Type is not (GgmlType.F32 or GgmlType.F16 or GgmlType.BF16))
         {

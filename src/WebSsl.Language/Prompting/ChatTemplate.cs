@@ -6,7 +6,7 @@ using LLama.Exceptions;
 namespace WebSsl.Language.Prompting;
 
 /// <summary>A model whose chat template cannot be used as it is; says which templates can be chosen instead.</summary>
-public sealed class ChatTemplateException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class ChatTemplateException(string message, Exception? inner = null) : WebSslException(ProblemKind.InvalidModel, "chat-template", message, inner);
 
 /// <summary>Renders a conversation (roles and text) into the prompt text a model was trained on.</summary>
 public abstract class ChatTemplate
@@ -98,7 +98,7 @@ public sealed class FileChatTemplate : ChatTemplate
             string format = root.GetProperty("messages").TryGetProperty(key, out JsonElement f) ? f.GetString()! : "";
             if (!format.Contains("{content}", StringComparison.Ordinal))
             {
-                throw new InvalidDataException($"{path}: messages.{key} must contain {{content}}.");
+                throw new ChatTemplateException($"{path}: messages.{key} must contain {{content}}.");
             }
             formats[role] = format;
         }

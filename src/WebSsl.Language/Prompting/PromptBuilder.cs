@@ -73,13 +73,13 @@ public sealed partial class PromptBuilder(ChatTemplate template, ITokenizer toke
         }
         if (turn.Role != ChatRole.User)
         {
-            throw new ArgumentException("only user turns can carry images.");
+            throw new BadInputException("only user turns can carry images.");
         }
         string[] parts = turn.Text.Split(ChatTurn.ImageMarker);
         int markers = parts.Length - 1;
         if (markers > turn.Images.Count)
         {
-            throw new ArgumentException($"the turn has {markers} {ChatTurn.ImageMarker} markers but only {turn.Images.Count} images.");
+            throw new BadInputException($"the turn has {markers} {ChatTurn.ImageMarker} markers but only {turn.Images.Count} images.");
         }
         var content = new System.Text.StringBuilder();
         int next = 0;

@@ -42,15 +42,15 @@ public sealed class Adapter : IDisposable
         try
         {
             manifest = JsonSerializer.Deserialize<AdapterManifest>(File.ReadAllText(manifestPath), Json)
-                ?? throw new InvalidDataException($"{manifestPath}: empty manifest.");
+                ?? throw new InvalidModelException($"{manifestPath}: empty manifest.", "invalid-adapter");
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{manifestPath}: not a valid adapter manifest ({e.Message}).", e);
+            throw new InvalidModelException($"{manifestPath}: not a valid adapter manifest ({e.Message}).", "invalid-adapter", e);
         }
         if (manifest.Format != AdapterManifest.CurrentFormat)
         {
-            throw new InvalidDataException($"{manifestPath}: format '{manifest.Format}' is not supported (expected {AdapterManifest.CurrentFormat}).");
+            throw new InvalidModelException($"{manifestPath}: format '{manifest.Format}' is not supported (expected {AdapterManifest.CurrentFormat}).", "invalid-adapter");
         }
         List<string> differences = Identities.Differences(manifest, encoder, llm);
         if (differences.Count > 0)

@@ -16,7 +16,7 @@ public static class Identities
         (int height, int width) = encoder.Preprocessor.OutputSize(preprocess);
         if (height != width)
         {
-            throw new ArgumentException($"adapters need square encoder inputs; {encoder.Name} produces {height}x{width} with these options.");
+            throw new BadInputException($"adapters need square encoder inputs; {encoder.Name} produces {height}x{width} with these options.");
         }
         return new EncoderIdentity
         {

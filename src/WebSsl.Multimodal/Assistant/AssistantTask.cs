@@ -35,6 +35,6 @@ public static class AssistantTasks
         "ocr" => AssistantTask.Ocr,
         "chart" => AssistantTask.Chart,
         "document" or "doc" => AssistantTask.Document,
-        _ => throw new ArgumentException($"task '{text}' is not known; use general, ocr, chart or document."),
+        _ => throw new BadInputException($"task '{text}' is not known; use general, ocr, chart or document."),
     };
 }

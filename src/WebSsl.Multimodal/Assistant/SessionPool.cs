@@ -5,7 +5,7 @@ namespace WebSsl.Multimodal.Assistant;
 
 /// <summary>A conversation that is already answering a question: a second one is refused at once, never queued.</summary>
 public sealed class ConversationBusyException()
-    : Exception("this conversation is already answering a question; wait for it to finish or stop it first.");
+    : WebSslException(ProblemKind.Conflict, "conversation-busy", "this conversation is already answering a question; wait for it to finish or stop it first.");
 
 /// <summary>
 /// Engine sessions by conversation id, for every surface that keeps conversations (the hub, the OpenAI API's

@@ -131,22 +131,22 @@ public sealed class VisionAssistant : IAsyncDisposable
         request ??= new AssistantRequest();
         if (messages.Count == 0 || messages[^1].Role != ChatRoleKind.User)
         {
-            throw new ArgumentException("the last message must be the user's question.");
+            throw new BadInputException("the last message must be the user's question.");
         }
         AssistantMessage question = messages[^1];
         if (question.Images.Count > Options.MaxImagesPerTurn)
         {
-            throw new ArgumentException($"{question.Images.Count} images in one question; at most {Options.MaxImagesPerTurn} are allowed.");
+            throw new BadInputException($"{question.Images.Count} images in one question; at most {Options.MaxImagesPerTurn} are allowed.");
         }
         if (question.Text.Trim().Length == 0 && question.Images.Count == 0)
         {
-            throw new ArgumentException("the question is empty.");
+            throw new BadInputException("the question is empty.");
         }
         // Earlier messages' images are part of the prompt too (and are decoded when not cached): count them all.
         int imageCount = messages.Sum(m => m.Images.Count);
         if (imageCount > Options.MaxImagesPerRequest)
         {
-            throw new ArgumentException($"{imageCount} images in the conversation; at most {Options.MaxImagesPerRequest} are allowed in one request (history included). " +
+            throw new BadInputException($"{imageCount} images in the conversation; at most {Options.MaxImagesPerRequest} are allowed in one request (history included). " +
                 "Start a new conversation, or leave earlier images out.");
         }
         PreprocessOptions preprocess = Embedder.OptionsFor(request.Preprocess, request.Resolution, request.Enhancement);

@@ -110,7 +110,7 @@ public sealed class ImageEmbedder : IAsyncDisposable
         {
             if (Projector.Config.TokenGrid is null)
             {
-                throw new ArgumentException(
+                throw new BadInputException(
                     $"this adapter was trained at {Preprocess.Resolution}px without a token grid; another resolution would change the number of image tokens the LLM sees. " +
                     "Train with --token-grid to allow it.");
             }

@@ -73,7 +73,7 @@ public sealed class Projector : nn.Module<Tensor, Tensor>
         long side = (long)Math.Round(Math.Sqrt(n));
         if (side * side != n)
         {
-            throw new ArgumentException($"{n} patch tokens do not form a square grid; a token-grid resize needs one (drop the CLS token first).");
+            throw new BadInputException($"{n} patch tokens do not form a square grid; a token-grid resize needs one (drop the CLS token first).");
         }
         if (side == grid)
         {

@@ -30,13 +30,13 @@ public sealed partial record ProjectorConfig
     [JsonIgnore]
     public int Depth => Type == "linear" ? 1
         : MlpName().Match(Type) is { Success: true } m ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)
-        : throw new ArgumentException($"projector type '{Type}' is not known; use linear, mlp2x_gelu or mlp<N>x_gelu.");
+        : throw new BadInputException($"projector type '{Type}' is not known; use linear, mlp2x_gelu or mlp<N>x_gelu.");
 
     public void Validate()
     {
         if (Depth < 1 || InputSize < 1 || OutputSize < 1 || TokenGrid is < 1)
         {
-            throw new ArgumentException($"projector config out of range: {this}.");
+            throw new BadInputException($"projector config out of range: {this}.");
         }
     }
 

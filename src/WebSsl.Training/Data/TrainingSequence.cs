@@ -31,7 +31,7 @@ public sealed record TrainingSequence(string Id, IReadOnlyList<SequencePart> Par
 }
 
 /// <summary>Why a record cannot be trained on.</summary>
-public sealed class SequenceException(string problem) : Exception(problem);
+public sealed class SequenceException(string problem) : WebSslException(ProblemKind.BadInput, "bad-sequence", problem);
 
 /// <summary>
 /// Builds training sequences with the very <see cref="PromptBuilder"/> and tokenizer used when serving: each assistant

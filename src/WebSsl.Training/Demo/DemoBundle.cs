@@ -63,7 +63,7 @@ public sealed record DemoScores(
 }
 
 /// <summary>Why a folder holds no demo bundle this program may serve.</summary>
-public sealed class DemoBundleException(string message) : Exception(message);
+public sealed class DemoBundleException(string message) : WebSslException(ProblemKind.InvalidModel, "demo-bundle", message);
 
 /// <summary>
 /// A held-out question offered as an example: the image (relative to samples/), the question, the synthetic ground

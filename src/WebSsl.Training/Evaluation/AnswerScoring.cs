@@ -42,7 +42,7 @@ public static partial class AnswerScoring
         "vqa" or "vqa-accuracy" => EvalMetric.VqaAccuracy,
         "exact" or "exact-match" => EvalMetric.ExactMatch,
         "contains" or "ocrbench" => EvalMetric.Contains,
-        _ => throw new ArgumentException($"metric '{text}' is not known; use relaxed, anls, vqa, exact or contains."),
+        _ => throw new BadInputException($"metric '{text}' is not known; use relaxed, anls, vqa, exact or contains."),
     };
 
     public static double Score(EvalMetric metric, string prediction, IReadOnlyList<string> answers) => answers.Count == 0 ? 0 : metric switch

@@ -137,7 +137,7 @@ public sealed record EvalDataset(string Path, EvalFormat Format, IReadOnlyList<E
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path}: not valid JSON ({e.Message}).", e);
+            throw new BadInputException($"{path}: not valid JSON ({e.Message}).", "bad-data", e);
         }
     }
 

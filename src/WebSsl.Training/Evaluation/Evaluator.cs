@@ -37,7 +37,7 @@ public static class Evaluator
     {
         if (options.Parallel < 1 || options.MaxTokens < 1 || options.Limit is < 1)
         {
-            throw new ArgumentException($"evaluation options out of range (parallel >= 1, max tokens >= 1, limit >= 1): {options}.");
+            throw new BadInputException($"evaluation options out of range (parallel >= 1, max tokens >= 1, limit >= 1): {options}.");
         }
         EvalMetric metric = options.Metric ?? dataset.DefaultMetric;
         string suffix = options.PromptSuffix ?? dataset.DefaultPromptSuffix;

@@ -70,7 +70,7 @@ public static class Trainer
         EncoderIdentity encoderIdentity = Identities.Of(encoder, inputs.Features, inputs.Preprocess);
         if (inputs.Features.KeepCls && options.TokenGrid is not null)
         {
-            throw new ArgumentException("a token-grid resize needs patch tokens only; drop the CLS token or the grid.");
+            throw new BadInputException("a token-grid resize needs patch tokens only; drop the CLS token or the grid.");
         }
         var projectorConfig = new ProjectorConfig
         {
@@ -91,12 +91,12 @@ public static class Trainer
         ValidationReport data = DataValidator.Validate(inputs.DataFile, inputs.ImageDirectory, builder, transform: r => WithSystem(r, inputs.SystemPrompt));
         if (data.Problems.Count > 0 && options.Strict)
         {
-            throw new InvalidDataException($"{data.Problems.Count} of {data.TotalRecords} records have problems (--strict):{Environment.NewLine}" +
-                string.Join(Environment.NewLine, data.Problems.Take(20)));
+            throw new BadInputException($"{data.Problems.Count} of {data.TotalRecords} records have problems (--strict):{Environment.NewLine}" +
+                string.Join(Environment.NewLine, data.Problems.Take(20)), "bad-data");
         }
         if (data.Sequences.Count == 0)
         {
-            throw new InvalidDataException($"{inputs.DataFile}: no usable records ({data.Problems.Count} problems; first: {data.Problems.FirstOrDefault()}).");
+            throw new BadInputException($"{inputs.DataFile}: no usable records ({data.Problems.Count} problems; first: {data.Problems.FirstOrDefault()}).", "bad-data");
         }
         var all = data.Valid.Zip(data.Sequences, (r, s) => (Record: r, Sequence: s)).ToList();
         var order = Enumerable.Range(0, all.Count).ToArray();

@@ -67,7 +67,7 @@ public static class TrainingCheckpoint
     internal static int Load(string checkpoint, RunFingerprint expected, TunedModels models, AdamW optimizer)
     {
         var state = JsonSerializer.Deserialize<State>(File.ReadAllText(Path.Combine(checkpoint, StateFile)))
-            ?? throw new InvalidDataException($"{checkpoint}: empty {StateFile}.");
+            ?? throw new InvalidModelException($"{checkpoint}: empty {StateFile}.", "invalid-checkpoint");
         if (state.Fingerprint != expected)
         {
             throw new TrainingSetupException(

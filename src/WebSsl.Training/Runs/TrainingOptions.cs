@@ -60,7 +60,7 @@ public sealed record TrainingOptions
         if (BatchSize < 1 || GradientAccumulation < 1 || LearningRate <= 0 || WarmupRatio is < 0 or >= 1 || MaxGradNorm <= 0
             || CheckpointEvery < 1 || ValidateEvery < 1 || ValidationFraction is < 0 or >= 1 || Epochs <= 0 || MaxSteps is < 1)
         {
-            throw new ArgumentException($"training options out of range: {this}.");
+            throw new BadInputException($"training options out of range: {this}.");
         }
     }
 }
@@ -77,7 +77,7 @@ public sealed record TrainingResult(string AdapterDirectory, int Steps, int Resu
     int TrainRecords, int ValidationRecords, int DroppedRecords, int FeatureCacheHits, int FeatureCacheMisses);
 
 /// <summary>A run that cannot start as configured (an LLM the trainer cannot reproduce, a checkpoint of another run...).</summary>
-public sealed class TrainingSetupException(string message) : Exception(message);
+public sealed class TrainingSetupException(string message) : WebSslException(ProblemKind.ModelMismatch, "training-setup", message);
 
 /// <summary>Training stopped because the loss became NaN or infinite.</summary>
-public sealed class TrainingDivergedException(string message) : Exception(message);
+public sealed class TrainingDivergedException(string message) : WebSslException(ProblemKind.JobFailed, "training-diverged", message);

@@ -41,16 +41,16 @@ public sealed record SynthOptions
     {
         if (Count < 1 || Count > 1_000_000)
         {
-            throw new ArgumentException($"--count is {Count}; it must be between 1 and 1000000.");
+            throw new BadInputException($"--count is {Count}; it must be between 1 and 1000000.");
         }
         int smallest = Profile == SynthProfile.Demo ? 96 : 128;
         if (Width < smallest || Width > 4096 || Height < smallest || Height > 4096)
         {
-            throw new ArgumentException($"--size {Width}x{Height}: each side must be between {smallest} and 4096 pixels.");
+            throw new BadInputException($"--size {Width}x{Height}: each side must be between {smallest} and 4096 pixels.");
         }
         if (Profile == SynthProfile.Demo && Kind is not (SynthKind.Bar or SynthKind.Line or SynthKind.Document or SynthKind.Mixed))
         {
-            throw new ArgumentException($"the demo profile draws bar, line and document images (or a mix of them), not {Kind.ToString().ToLowerInvariant()}.");
+            throw new BadInputException($"the demo profile draws bar, line and document images (or a mix of them), not {Kind.ToString().ToLowerInvariant()}.");
         }
     }
 }
@@ -77,7 +77,7 @@ public static class SyntheticDataset
 
     public static SynthKind ParseKind(string text) => Enum.TryParse(text, ignoreCase: true, out SynthKind kind) && !int.TryParse(text, out _)
         ? kind
-        : throw new ArgumentException($"kind '{text}' is not known; use bar, line, pie, table, document, receipt or mixed.");
+        : throw new BadInputException($"kind '{text}' is not known; use bar, line, pie, table, document, receipt or mixed.");
 
     /// <summary>Renders image <paramref name="index"/> of a dataset.</summary>
     public static SyntheticImage Render(SynthOptions options, int index)

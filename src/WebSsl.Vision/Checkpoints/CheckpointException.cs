@@ -4,10 +4,10 @@ namespace WebSsl.Vision.Checkpoints;
 /// A checkpoint that cannot be loaded as it is: names the file, the tensor key (when one is involved) and the rule.
 /// Loading never returns a partially filled model; this is thrown before any weight is used.
 /// </summary>
-public sealed class CheckpointException : Exception
+public sealed class CheckpointException : WebSslException
 {
     public CheckpointException(string file, string? key, string problem, Exception? inner = null)
-        : base(Format(file, key, problem), inner)
+        : base(ProblemKind.InvalidModel, "invalid-checkpoint", Format(file, key, problem), inner)
     {
         File = file;
         Key = key;

@@ -37,7 +37,7 @@ public static class SafetensorsDTypes
         torch.ScalarType.Float32 => SafetensorsDType.F32,
         torch.ScalarType.Float16 => SafetensorsDType.F16,
         torch.ScalarType.BFloat16 => SafetensorsDType.BF16,
-        _ => throw new ArgumentException($"tensor type {type} cannot be written; use float32, float16 or bfloat16.", nameof(type)),
+        _ => throw new BadInputException($"tensor type {type} cannot be written; use float32, float16 or bfloat16."),
     };
 
     /// <summary>Parses a header dtype string; returns null with a reason when the type is unknown or unsupported.</summary>

@@ -60,7 +60,7 @@ public static class CheckpointGenerator
     public static VisionConfig Shape(string name) =>
         Shapes.TryGetValue(name, out VisionConfig? config)
             ? config
-            : throw new ArgumentException($"shape '{name}' is not known; use one of {string.Join(", ", Shapes.Keys)}.");
+            : throw new BadInputException($"shape '{name}' is not known; use one of {string.Join(", ", Shapes.Keys)}.");
 
     public static VisionConfig Dino(int hidden, int layers, int heads, int image, int patch = 14, bool swiglu = true) =>
         Normalize(new JsonObject

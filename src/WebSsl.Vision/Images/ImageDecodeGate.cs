@@ -23,7 +23,7 @@ public sealed record ImageDecodeOptions
 }
 
 /// <summary>Too many images are being decoded or waiting: not the image's fault; try again shortly.</summary>
-public sealed class ImageDecodeBusyException(string source, string detail) : Exception($"{source}: {detail}");
+public sealed class ImageDecodeBusyException(string source, string detail) : WebSslException(ProblemKind.Busy, "busy", $"{source}: {detail}");
 
 /// <summary>
 /// Bounds the images decoded at once in a process: a page-sized image takes hundreds of megabytes for the moment it is

@@ -53,7 +53,7 @@ public static class ImageEnhancer
                 "none" => ImageEnhancement.None,
                 "equalize" or "clahe" => ImageEnhancement.Equalize,
                 "binarize" => ImageEnhancement.Binarize,
-                _ => throw new ArgumentException($"enhancement '{part}' is not known; use none, equalize or binarize."),
+                _ => throw new BadInputException($"enhancement '{part}' is not known; use none, equalize or binarize."),
             };
         }
         return result;

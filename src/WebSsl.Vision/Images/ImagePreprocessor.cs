@@ -47,7 +47,7 @@ public sealed class ImagePreprocessor(PreprocessorConfig config, int patchSize)
         {
             if (resolution <= 0 || resolution % PatchSize != 0)
             {
-                throw new ArgumentException($"resolution {resolution} must be a positive multiple of the patch size {PatchSize}.");
+                throw new BadInputException($"resolution {resolution} must be a positive multiple of the patch size {PatchSize}.");
             }
             return (resolution, resolution);
         }

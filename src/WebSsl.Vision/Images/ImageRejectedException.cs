@@ -19,8 +19,17 @@ public enum ImageRejection
 
 /// <summary>An image that was refused, naming the source, the rule and the numbers involved.</summary>
 public sealed class ImageRejectedException(string source, ImageRejection reason, string detail, Exception? inner = null)
-    : Exception($"{source}: {detail}", inner)
+    : WebSslException(KindOf(reason), "image-rejected", $"{source}: {detail}", inner)
 {
+    /// <summary>The bytes are wrong (unsupported, unreadable) or too big, never a fault of the program.</summary>
+    public static ProblemKind KindOf(ImageRejection reason) => reason switch
+    {
+        ImageRejection.Empty => ProblemKind.BadInput,
+        ImageRejection.TooManyBytes => ProblemKind.TooLarge,
+        ImageRejection.UnsupportedFormat => ProblemKind.Unsupported,
+        _ => ProblemKind.Unprocessable,
+    };
+
     public string SourceName { get; } = source;
 
     public ImageRejection Reason { get; } = reason;

@@ -111,7 +111,7 @@ public sealed class VisionTransformer : nn.Module
         int normalized = index < 0 ? HiddenStateCount + index : index;
         if (normalized < 0 || normalized >= HiddenStateCount)
         {
-            throw new ArgumentOutOfRangeException(nameof(index), index,
+            throw new BadInputException(
                 $"layer {index} does not exist: hidden_states has {HiddenStateCount} entries (0 = embeddings, {Config.NumHiddenLayers} = last block; negative counts from the end).");
         }
         return normalized;

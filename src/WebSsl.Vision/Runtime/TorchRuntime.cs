@@ -49,13 +49,13 @@ public static partial class TorchRuntime
         {
             if (!torch.cuda.is_available())
             {
-                throw new ArgumentException(
+                throw new BadInputException(
                     $"device '{name}': CUDA is not available in this build or on this machine. " +
                     "Build with -p:WebSslAccelerator=cuda on a machine with an NVIDIA driver, or use --device cpu.");
             }
             return new torch.Device(normalized);
         }
-        throw new ArgumentException($"device '{name}': expected cpu, cuda or cuda:N.");
+        throw new BadInputException($"device '{name}': expected cpu, cuda or cuda:N.");
     }
 
     [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]

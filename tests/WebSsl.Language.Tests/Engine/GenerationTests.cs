@@ -113,7 +113,7 @@ public sealed class GenerationTests(TinyModels models) : IClassFixture<TinyModel
         using var engine = LanguageEngine.Create(models.RandomLlama, Small);
         using EngineSession session = engine.CreateSession();
         var options = maxTokens == 0 ? SamplingOptions.Greedy with { MaxTokens = 0 } : SamplingOptions.Greedy with { TopP = 2f };
-        var error = Assert.Throws<ArgumentException>(() => engine.GenerateAsync(session, Prompt.FromTokens([1, 2]), options));
+        var error = Assert.Throws<BadInputException>(() => engine.GenerateAsync(session, Prompt.FromTokens([1, 2]), options));
         Assert.Contains(expected, error.Message);
     }
 

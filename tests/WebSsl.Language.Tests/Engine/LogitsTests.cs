@@ -49,7 +49,8 @@ public sealed class LogitsTests(TinyModels models) : IClassFixture<TinyModels>
     {
         using var engine = LanguageEngine.Create(models.RandomLlama, new EngineOptions { MaxSessions = 1, ContextSize = 512, MaxSessionTokens = 512 });
         var prompt = new Prompt([new EmbeddingSegment(new ImageEmbedding(new float[96], 32))]);
-        var error = Assert.Throws<ArgumentException>(() => { _ = engine.ComputeLogitsAsync(prompt); });
+        var error = Assert.Throws<RequestRefusedException>(() => { _ = engine.ComputeLogitsAsync(prompt); });
+        Assert.Equal(ProblemKind.ModelMismatch, error.Kind);
         Assert.Contains("width 32", error.Message);
         Assert.Contains("n_embd 64", error.Message);
     }

@@ -51,7 +51,7 @@ public sealed class PromptBuilderTests(TinyModels models) : IClassFixture<TinyMo
     [Fact]
     public void More_markers_than_images_is_an_error()
     {
-        var error = Assert.Throws<ArgumentException>(() => TinyModels.Builder(models.RandomLlama).Build([ChatTurn.User("<image> and <image>", Image(1, 1))]));
+        var error = Assert.Throws<BadInputException>(() => TinyModels.Builder(models.RandomLlama).Build([ChatTurn.User("<image> and <image>", Image(1, 1))]));
         Assert.Contains("2 <image> markers but only 1 images", error.Message);
     }
 

@@ -82,7 +82,7 @@ public sealed class VisionAssistantTests(AssistantWorld world) : IClassFixture<A
     {
         await using VisionAssistant assistant = await world.LoadAsync(world.Options with { MaxImagesPerTurn = 1 });
         using AssistantSession session = assistant.CreateSession();
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => session.AnswerAsync(new AssistantQuestion("?")
+        var error = await Assert.ThrowsAsync<BadInputException>(() => session.AnswerAsync(new AssistantQuestion("?")
         {
             Images = [AssistantImage.FromFile(world.Image(0)), AssistantImage.FromFile(world.Image(1))],
         }));
@@ -95,7 +95,7 @@ public sealed class VisionAssistantTests(AssistantWorld world) : IClassFixture<A
     {
         await using VisionAssistant assistant = await world.LoadAsync();
         using AssistantSession session = assistant.CreateSession();
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => session.AnswerAsync(new AssistantQuestion("?") { Images = [AssistantImage.FromFile(world.Image(0))], Resolution = 56 }));
+        var error = await Assert.ThrowsAsync<BadInputException>(() => session.AnswerAsync(new AssistantQuestion("?") { Images = [AssistantImage.FromFile(world.Image(0))], Resolution = 56 }));
         Assert.Contains("without a token grid", error.Message);
     }
 

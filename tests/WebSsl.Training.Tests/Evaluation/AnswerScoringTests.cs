@@ -74,7 +74,7 @@ public sealed class AnswerScoringTests
         Assert.Equal(0, AnswerScoring.Score(EvalMetric.ExactMatch, "London", answers));
         Assert.Equal(0, AnswerScoring.Score(EvalMetric.Anls, "anything", []));
         Assert.Equal(EvalMetric.Anls, AnswerScoring.Parse("ANLS"));
-        Assert.Throws<ArgumentException>(() => AnswerScoring.Parse("bleu"));
+        Assert.Throws<BadInputException>(() => AnswerScoring.Parse("bleu"));
     }
 
     [Fact]

@@ -98,7 +98,7 @@ public sealed class DemoProfileTests
     public void The_demo_profile_refuses_kinds_it_does_not_draw()
     {
         using var temp = new TempDirectory();
-        var error = Assert.Throws<ArgumentException>(() => SyntheticDataset.Write(new SynthOptions { Profile = SynthProfile.Demo, Kind = SynthKind.Pie, Count = 2 }, temp.Path));
+        var error = Assert.Throws<BadInputException>(() => SyntheticDataset.Write(new SynthOptions { Profile = SynthProfile.Demo, Kind = SynthKind.Pie, Count = 2 }, temp.Path));
         Assert.Contains("not pie", error.Message);
     }
 }

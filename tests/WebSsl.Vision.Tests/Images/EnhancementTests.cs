@@ -70,7 +70,7 @@ public sealed class EnhancementTests
 
     [Fact]
     public void An_unknown_enhancement_is_refused() =>
-        Assert.Contains("sharpen", Assert.Throws<ArgumentException>(() => ImageEnhancer.Parse("sharpen")).Message);
+        Assert.Contains("sharpen", Assert.Throws<BadInputException>(() => ImageEnhancer.Parse("sharpen")).Message);
 
     private static (double Std, int Range) Luminance(Image<Rgb24> image)
     {

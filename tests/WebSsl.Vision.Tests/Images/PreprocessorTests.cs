@@ -104,7 +104,7 @@ public sealed class PreprocessorTests
     public void A_resolution_that_is_not_a_multiple_of_the_patch_size_is_refused()
     {
         var preprocessor = new ImagePreprocessor(PreprocessorConfig.DefaultFor(224), patchSize: 14);
-        var error = Assert.Throws<ArgumentException>(() => preprocessor.OutputSize(new PreprocessOptions { Resolution = 300 }));
+        var error = Assert.Throws<BadInputException>(() => preprocessor.OutputSize(new PreprocessOptions { Resolution = 300 }));
         Assert.Contains("multiple of the patch size 14", error.Message);
     }
 

@@ -64,7 +64,7 @@ public sealed class FeatureSelectionTests : IDisposable
     [InlineData(-4)]
     public void A_layer_outside_hidden_states_is_refused_with_the_valid_range(int layer)
     {
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => _encoder.EncodeFeatures(Images(1), new FeatureSelection { Layer = layer }));
+        var error = Assert.Throws<BadInputException>(() => _encoder.EncodeFeatures(Images(1), new FeatureSelection { Layer = layer }));
         Assert.Contains("hidden_states has 3 entries", error.Message);
     }
 
