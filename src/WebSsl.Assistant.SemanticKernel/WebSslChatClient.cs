@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
+using WebSsl.Multimodal.Hosting;
 using WebSsl.Language.Engine;
 using WebSsl.Multimodal.Assistant;
 
@@ -21,7 +21,7 @@ public sealed class WebSslChatClient(AssistantHost host) : IChatClient
     private const int RememberedAnswers = 256;
     /// <summary>Keys of this client's conversations in the assistant's pool, apart from the server's own conversations.</summary>
     private const string PoolPrefix = "chat:";
-    private readonly ConcurrentDictionary<string, IReadOnlyList<int>> _answerTokens = new(StringComparer.Ordinal);
+    private readonly AnswerTokenMemory _answers = new(RememberedAnswers);
 
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -37,7 +37,7 @@ public sealed class WebSslChatClient(AssistantHost host) : IChatClient
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         VisionAssistant assistant = await host.GetAsync(cancellationToken).ConfigureAwait(false);
-        List<AssistantMessage> conversation = messages.Select(ToAssistantMessage).ToList();
+        List<AssistantMessage> conversation = messages.Select(m => ToAssistantMessage(m, options?.ConversationId)).ToList();
         AssistantTask task = options?.AdditionalProperties?.TryGetValue("task", out object? t) == true && t is not null
             ? AssistantTasks.Parse(t.ToString()!)
             : AssistantTask.General;
@@ -60,7 +60,7 @@ public sealed class WebSslChatClient(AssistantHost host) : IChatClient
                     yield return new ChatResponseUpdate(ChatRole.Assistant, delta.Text) { ResponseId = responseId, ModelId = modelId, ConversationId = options?.ConversationId };
                     break;
                 case AnswerCompleted done:
-                    Remember(done.Answer);
+                    _answers.Remember(options?.ConversationId, done.Answer.Text, done.Answer.Tokens);
                     yield return new ChatResponseUpdate
                     {
                         Role = ChatRole.Assistant,
@@ -81,7 +81,7 @@ public sealed class WebSslChatClient(AssistantHost host) : IChatClient
         : serviceType.IsInstanceOfType(this) ? this
         : null;
 
-    private AssistantMessage ToAssistantMessage(ChatMessage message)
+    private AssistantMessage ToAssistantMessage(ChatMessage message, string? conversationId)
     {
         ChatRoleKind role = message.Role == ChatRole.System ? ChatRoleKind.System
             : message.Role == ChatRole.Assistant ? ChatRoleKind.Assistant
@@ -105,18 +105,8 @@ public sealed class WebSslChatClient(AssistantHost host) : IChatClient
             }
         }
         string text = message.Text;
-        IReadOnlyList<int>? tokens = role == ChatRoleKind.Assistant && _answerTokens.TryGetValue(text, out var known) ? known : null;
+        IReadOnlyList<int>? tokens = role == ChatRoleKind.Assistant ? _answers.Recall(conversationId, text) : null;
         return new AssistantMessage(role, text) { Images = images, Tokens = tokens };
-    }
-
-    /// <summary>The tokens of recent answers, so a client that sends them back replays the KV cache exactly.</summary>
-    private void Remember(AssistantAnswer answer)
-    {
-        if (_answerTokens.Count >= RememberedAnswers)
-        {
-            _answerTokens.Clear();
-        }
-        _answerTokens[answer.Text] = answer.Tokens;
     }
 
     private static SamplingOptions Sampling(ChatOptions? options)

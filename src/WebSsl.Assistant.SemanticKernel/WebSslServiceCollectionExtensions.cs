@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.SemanticKernel;
 using Microsoft.SemanticKernel.ChatCompletion;
 using WebSsl.Multimodal.Assistant;
+using WebSsl.Multimodal.Hosting;
 
 namespace WebSsl.Assistant.SemanticKernel;
 
@@ -39,7 +40,7 @@ public static class WebSslServiceCollectionExtensions
 
     private static IServiceCollection AddWebSslAssistantCore(this IServiceCollection services)
     {
-        services.TryAddSingleton<AssistantHost>();
+        services.TryAddSingleton(sp => new AssistantHost(sp.GetRequiredService<IOptions<WebSslAssistantOptions>>().Value, SemanticKernelTaskPrompts.Load));
         services.TryAddSingleton<IImageStore>(sp =>
         {
             WebSslAssistantOptions options = sp.GetRequiredService<IOptions<WebSslAssistantOptions>>().Value;

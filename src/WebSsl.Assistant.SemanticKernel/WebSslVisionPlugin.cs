@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using Microsoft.SemanticKernel;
+using WebSsl.Multimodal.Hosting;
 using WebSsl.Multimodal.Assistant;
 
 namespace WebSsl.Assistant.SemanticKernel;

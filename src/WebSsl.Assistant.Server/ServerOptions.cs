@@ -31,12 +31,6 @@ public sealed record ServerOptions
     /// <summary>The body limit in force: <see cref="MaxRequestBytes"/> or its default for these image limits.</summary>
     public long RequestBodyLimit(WebSsl.Vision.Images.ImageLimits images) => MaxRequestBytes ?? images.MaxBytes * 2 * 4 / 3 + 1024 * 1024;
 
-    /// <summary>Longest question accepted, in characters.</summary>
-    public int MaxQuestionCharacters { get; set; } = 16_000;
-
-    /// <summary>Largest answer a request may ask for (max_tokens); the engine's session size also bounds it.</summary>
-    public int MaxAnswerTokens { get; set; } = 4096;
-
     /// <summary>Origins allowed to call the server from other sites' pages; none (CORS off) by default.</summary>
     public string[] CorsOrigins { get; set; } = [];
 

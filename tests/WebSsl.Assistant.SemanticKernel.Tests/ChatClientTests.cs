@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.SemanticKernel.ChatCompletion;
 using ImageContent = Microsoft.SemanticKernel.ImageContent;
 using ChatMessageContent = Microsoft.SemanticKernel.ChatMessageContent;
+using WebSsl.Multimodal.Hosting;
 using WebSsl.Multimodal.Assistant;
 
 namespace WebSsl.Assistant.SemanticKernel.Tests;

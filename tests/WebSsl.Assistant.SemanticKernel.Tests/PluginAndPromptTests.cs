@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.SemanticKernel;
 using Microsoft.SemanticKernel.ChatCompletion;
+using WebSsl.Multimodal.Hosting;
 using WebSsl.Multimodal.Assistant;
 using WebSsl.Training.Demo;
 

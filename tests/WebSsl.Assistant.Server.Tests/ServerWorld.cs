@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using WebSsl.Multimodal.Hosting;
 using WebSsl.Assistant.Server.Chat;
 using WebSsl.Assistant.Server.Hosting;
 using WebSsl.Assistant.Server.Hubs;
@@ -41,7 +42,7 @@ public sealed class ServerWorld : IAsyncLifetime
             [a + "Engine:MaxSessionTokens"] = "4096",
             [a + "Threads"] = "2",
             ["Server:DataDirectory"] = dataDirectory,
-            ["Server:MaxAnswerTokens"] = "3500",
+            [a + "MaxAnswerTokens"] = "3500",
             ["urls"] = "http://127.0.0.1:0",
             ["Logging:LogLevel:Default"] = "Warning",
         };
@@ -80,7 +81,7 @@ public sealed class RunningServer(WebApplication app, string dataDirectory) : IA
 
     private HttpClient? _http;
 
-    public VisionAssistant Assistant => App.Services.GetRequiredService<SemanticKernel.AssistantHost>().GetAsync().Result;
+    public VisionAssistant Assistant => App.Services.GetRequiredService<WebSsl.Multimodal.Hosting.AssistantHost>().GetAsync().Result;
 
     public async Task WaitUntilReadyAsync()
     {

@@ -19,7 +19,7 @@ public sealed record AskRequest
     /// <summary>Answer the last question of the conversation again, replacing its answer (Text and ImageIds are ignored).</summary>
     public bool Regenerate { get; init; }
 
-    /// <summary>Longest answer; default 512 tokens, at most the server's MaxAnswerTokens.</summary>
+    /// <summary>Longest answer; default 512 tokens, at most the assistant's MaxAnswerTokens.</summary>
     public int? MaxTokens { get; init; }
 
     /// <summary>0 (default) answers greedily: the most likely reading, the same every time.</summary>

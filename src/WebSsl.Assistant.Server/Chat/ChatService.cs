@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using WebSsl.Multimodal.Hosting;
 using WebSsl.Assistant.Server.Conversations;
 using WebSsl.Assistant.Server.Hosting;
 using WebSsl.Assistant.Server.Telemetry;
@@ -19,7 +20,6 @@ public sealed class ChatService(
     ModelLoader loader,
     ConversationStore conversations,
     IImageStore images,
-    IOptions<ServerOptions> options,
     ServerMetrics metrics,
     ILogger<ChatService> logger)
 {
@@ -135,22 +135,11 @@ public sealed class ChatService(
 
     private async Task<Prepared> PrepareAsync(AskRequest request, CancellationToken cancellationToken)
     {
-        ServerOptions settings = options.Value;
         (VisionAssistant? assistant, string code, string message) = loader.TryGet();
         if (assistant is null)
         {
             throw new RequestRefusedException(ProblemKind.Busy, code, message);
         }
-        int maxTokens = request.MaxTokens ?? VisionAssistant.DefaultSampling.MaxTokens;
-        if (maxTokens < 1 || maxTokens > settings.MaxAnswerTokens)
-        {
-            throw new RequestRefusedException(ProblemKind.BadInput, "bad-request", $"maxTokens is {maxTokens}; it must be between 1 and {settings.MaxAnswerTokens}.");
-        }
-        if (request.Temperature is < 0 or > 2)
-        {
-            throw new RequestRefusedException(ProblemKind.BadInput, "bad-request", $"temperature is {request.Temperature}; it must be between 0 and 2.");
-        }
-
         Conversation? conversation = null;
         if (request.ConversationId is { Length: > 0 } id)
         {
@@ -161,59 +150,53 @@ public sealed class ChatService(
         string text = request.Text ?? "";
         IReadOnlyList<string> imageIds = request.ImageIds ?? [];
         string taskName = request.Task ?? "general";
+        IReadOnlyList<ConversationTurn> history = conversation?.Turns ?? [];
         if (request.Regenerate)
         {
-            ConversationTurn last = conversation?.Turns.LastOrDefault()
+            ConversationTurn last = history.LastOrDefault()
                 ?? throw new RequestRefusedException(ProblemKind.BadInput, "bad-request", "regenerate needs a conversation with at least one question.");
             (text, imageIds, taskName) = (last.Question, last.ImageIds, request.Task ?? last.Task);
-        }
-        if (text.Length > settings.MaxQuestionCharacters)
-        {
-            throw new RequestRefusedException(ProblemKind.BadInput, "bad-request", $"the question has {text.Length} characters; at most {settings.MaxQuestionCharacters} are allowed.");
-        }
-        if (text.Trim().Length == 0 && imageIds.Count == 0)
-        {
-            throw new RequestRefusedException(ProblemKind.BadInput, "bad-request", "the question is empty: send text, images, or both.");
-        }
-        if (imageIds.Count > assistant.Options.MaxImagesPerTurn)
-        {
-            throw new RequestRefusedException(ProblemKind.BadInput, "bad-request", $"{imageIds.Count} images in one question; at most {assistant.Options.MaxImagesPerTurn} are allowed.");
+            history = history.Take(history.Count - 1).ToList();
         }
         AssistantTask task = AssistantTasks.Parse(taskName);
-        List<AssistantImage> questionImages = imageIds.Select(LoadImage).ToList();
+        if (imageIds.Count > assistant.Options.MaxImagesPerTurn)
+        {
+            // Before the images are looked up, so a flood of ids costs nothing.
+            throw new BadInputException($"{imageIds.Count} images in one question; at most {assistant.Options.MaxImagesPerTurn} are allowed.");
+        }
+        var messages = new List<AssistantMessage>();
+        foreach (ConversationTurn turn in history.Where(t => t.Status is TurnStatus.Done or TurnStatus.Stopped && t.Answer.Length > 0))
+        {
+            messages.Add(new AssistantMessage(ChatRoleKind.User, turn.Question) { Images = turn.ImageIds.Select(LoadImage).ToList() });
+            messages.Add(new AssistantMessage(ChatRoleKind.Assistant, turn.Answer) { Tokens = turn.AnswerTokens.Count > 0 ? turn.AnswerTokens : null });
+        }
+        messages.Add(new AssistantMessage(ChatRoleKind.User, text) { Images = imageIds.Select(LoadImage).ToList() });
+        var sampling = VisionAssistant.DefaultSampling with
+        {
+            MaxTokens = request.MaxTokens ?? VisionAssistant.DefaultSampling.MaxTokens,
+            Temperature = request.Temperature ?? 0f,
+            Seed = request.Seed,
+            IgnoreEndOfGeneration = request.IgnoreEos,
+        };
+        var assistantRequest = new AssistantRequest { Sampling = sampling };
+        assistant.Validate(messages, assistantRequest); // the one validation, before anything is recorded
 
         string title = conversation?.Title ?? Title(text, imageIds.Count);
         string conversationId = conversation?.Id ?? (await conversations.CreateAsync(title, cancellationToken)).Id;
         SessionLease session = assistant.Sessions.Enter(PoolPrefix + conversationId);
         try
         {
-            IReadOnlyList<ConversationTurn> history = conversation?.Turns ?? [];
             if (request.Regenerate)
             {
-                ConversationTurn last = history[^1];
+                ConversationTurn last = conversation!.Turns[^1];
                 if (last.Status == TurnStatus.Running)
                 {
                     throw new RequestRefusedException(ProblemKind.Conflict, "conversation-busy", "the last question is still being answered; stop it before regenerating.");
                 }
                 await conversations.DeleteTurnAsync(last.Id, cancellationToken);
-                history = history.Take(history.Count - 1).ToList();
             }
-            var messages = new List<AssistantMessage>();
-            foreach (ConversationTurn turn in history.Where(t => t.Status is TurnStatus.Done or TurnStatus.Stopped && t.Answer.Length > 0))
-            {
-                messages.Add(new AssistantMessage(ChatRoleKind.User, turn.Question) { Images = turn.ImageIds.Select(LoadImage).ToList() });
-                messages.Add(new AssistantMessage(ChatRoleKind.Assistant, turn.Answer) { Tokens = turn.AnswerTokens.Count > 0 ? turn.AnswerTokens : null });
-            }
-            messages.Add(new AssistantMessage(ChatRoleKind.User, text) { Images = questionImages });
             ConversationTurn stored = await conversations.AddTurnAsync(conversationId, text, imageIds, task.ToString().ToLowerInvariant(), cancellationToken);
-            var sampling = VisionAssistant.DefaultSampling with
-            {
-                MaxTokens = maxTokens,
-                Temperature = request.Temperature ?? 0f,
-                Seed = request.Seed,
-                IgnoreEndOfGeneration = request.IgnoreEos,
-            };
-            return new Prepared(assistant, conversationId, title, stored, session, messages, task, new AssistantRequest { Sampling = sampling });
+            return new Prepared(assistant, conversationId, title, stored, session, messages, task, assistantRequest);
         }
         catch
         {

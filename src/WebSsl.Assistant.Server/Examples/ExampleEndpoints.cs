@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using WebSsl.Multimodal.Hosting;
 using WebSsl.Multimodal.Assistant;
 using WebSsl.Vision.Images;
 

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
+using WebSsl.Multimodal.Hosting;
 using WebSsl.Assistant.SemanticKernel;
 using WebSsl.Assistant.Server.OpenAi;
 using WebSsl.Multimodal.Assistant;
@@ -32,7 +33,7 @@ public static class HealthEndpoints
                 tasks = Enum.GetNames<AssistantTask>().Select(t => t.ToLowerInvariant()),
                 maxImagesPerQuestion = options.MaxImagesPerTurn,
                 maxImageBytes = options.ImageLimits.MaxBytes,
-                maxAnswerTokens = server.Value.MaxAnswerTokens,
+                maxAnswerTokens = options.MaxAnswerTokens,
                 defaultAnswerTokens = VisionAssistant.DefaultSampling.MaxTokens,
             });
         });

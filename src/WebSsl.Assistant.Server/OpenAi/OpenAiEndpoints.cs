@@ -8,6 +8,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using WebSsl.Multimodal.Hosting;
 using WebSsl.Assistant.SemanticKernel;
 using WebSsl.Assistant.Server.Chat;
 using WebSsl.Assistant.Server.Hosting;
@@ -77,7 +78,7 @@ public static class OpenAiEndpoints
                 throw new RequestRefusedException(ProblemKind.Busy, code, message);
             }
             using JsonDocument body = await ReadJsonAsync(context.Request, bodyLimit, cancellationToken);
-            request = OpenAiRequest.Parse(body.RootElement, images, serverOptions.Value.MaxAnswerTokens);
+            request = OpenAiRequest.Parse(body.RootElement, images);
             updates = client.GetStreamingResponseAsync(request.Messages, request.Options, cancellationToken).GetAsyncEnumerator(cancellationToken);
             // The first update comes after the images are checked and the prompt admitted, so most refusals are still an HTTP status here.
             hasFirst = await updates.MoveNextAsync();

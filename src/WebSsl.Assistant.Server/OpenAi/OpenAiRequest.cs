@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.AI;
+using WebSsl.Multimodal.Hosting;
 using WebSsl.Assistant.Server.Chat;
 using WebSsl.Multimodal.Assistant;
 using WebSsl.Vision.Images;
@@ -16,7 +17,7 @@ namespace WebSsl.Assistant.Server.OpenAi;
 /// </summary>
 public sealed record OpenAiRequest(string Model, List<ChatMessage> Messages, ChatOptions Options, bool Stream, bool IncludeUsage)
 {
-    public static OpenAiRequest Parse(JsonElement root, IImageStore images, int maxAnswerTokens)
+    public static OpenAiRequest Parse(JsonElement root, IImageStore images)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -32,16 +33,8 @@ public sealed record OpenAiRequest(string Model, List<ChatMessage> Messages, Cha
         }
         var options = new ChatOptions { AdditionalProperties = [] };
         int? maxTokens = (int?)(Number(root, "max_completion_tokens") ?? Number(root, "max_tokens"));
-        if (maxTokens is < 1 || maxTokens > maxAnswerTokens)
-        {
-            throw Bad($"max_tokens is {maxTokens}; it must be between 1 and {maxAnswerTokens}.");
-        }
         options.MaxOutputTokens = maxTokens;
-        options.Temperature = (float?)Number(root, "temperature") ?? 0f;
-        if (options.Temperature is < 0 or > 2)
-        {
-            throw Bad($"temperature is {options.Temperature}; it must be between 0 and 2.");
-        }
+        options.Temperature = (float?)Number(root, "temperature") ?? 0f; // ranges are checked by the assistant, as for every surface
         options.TopP = (float?)Number(root, "top_p");
         options.Seed = (long?)Number(root, "seed");
         if (root.TryGetProperty("stop", out JsonElement stop))

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using WebSsl.Multimodal.Hosting;
 using WebSsl.Assistant.SemanticKernel;
 using WebSsl.Multimodal.Assistant;
 

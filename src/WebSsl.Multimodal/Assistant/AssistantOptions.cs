@@ -29,6 +29,12 @@ public sealed record AssistantOptions
     /// </summary>
     public int MaxImagesPerRequest { get; set; } = 16;
 
+    /// <summary>Longest question accepted, in characters.</summary>
+    public int MaxQuestionCharacters { get; set; } = 16_000;
+
+    /// <summary>Largest answer a request may ask for (max tokens); the engine's session size also bounds it.</summary>
+    public int MaxAnswerTokens { get; set; } = 4096;
+
     /// <summary>How many images may be decoded at once, and how many may wait (the rest are told the server is busy).</summary>
     public ImageDecodeOptions Decoding { get; set; } = new();
 

@@ -121,26 +121,30 @@ public sealed class VisionAssistant : IAsyncDisposable
     public static SamplingOptions DefaultSampling { get; } = SamplingOptions.Greedy with { MaxTokens = 512 };
 
     /// <summary>
-    /// Answers the last user message of <paramref name="messages"/> in <paramref name="session"/>. Earlier messages (and
-    /// their images, from the cache) are replayed; the engine decodes only what its cache of the session does not hold.
-    /// The task's prompt phrases the last question and supplies a system prompt when the messages have none.
+    /// The one validation of a request, for every surface (the hub, the OpenAI API, the chat client, the CLI): the
+    /// question is last, not empty and not too long; images per question and per request (history included, since an
+    /// OpenAI client resends it) within the limits; sampling within range. <see cref="ChatAsync"/> runs it before any
+    /// work; a surface that records the question first (the hub) runs it before recording.
     /// </summary>
-    public async IAsyncEnumerable<AssistantEvent> ChatAsync(EngineSession session, IReadOnlyList<AssistantMessage> messages, AssistantTask task,
-        AssistantRequest? request = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <exception cref="BadInputException">naming the rule that is broken.</exception>
+    public void Validate(IReadOnlyList<AssistantMessage> messages, AssistantRequest? request = null)
     {
-        request ??= new AssistantRequest();
         if (messages.Count == 0 || messages[^1].Role != ChatRoleKind.User)
         {
             throw new BadInputException("the last message must be the user's question.");
         }
         AssistantMessage question = messages[^1];
+        if (question.Text.Length > Options.MaxQuestionCharacters)
+        {
+            throw new BadInputException($"the question has {question.Text.Length} characters; at most {Options.MaxQuestionCharacters} are allowed.");
+        }
         if (question.Images.Count > Options.MaxImagesPerTurn)
         {
             throw new BadInputException($"{question.Images.Count} images in one question; at most {Options.MaxImagesPerTurn} are allowed.");
         }
         if (question.Text.Trim().Length == 0 && question.Images.Count == 0)
         {
-            throw new BadInputException("the question is empty.");
+            throw new BadInputException("the question is empty: send text, images, or both.");
         }
         // Earlier messages' images are part of the prompt too (and are decoded when not cached): count them all.
         int imageCount = messages.Sum(m => m.Images.Count);
@@ -149,6 +153,30 @@ public sealed class VisionAssistant : IAsyncDisposable
             throw new BadInputException($"{imageCount} images in the conversation; at most {Options.MaxImagesPerRequest} are allowed in one request (history included). " +
                 "Start a new conversation, or leave earlier images out.");
         }
+        if (request?.Sampling is { } sampling)
+        {
+            if (sampling.MaxTokens < 1 || sampling.MaxTokens > Options.MaxAnswerTokens)
+            {
+                throw new BadInputException($"max tokens is {sampling.MaxTokens}; it must be between 1 and {Options.MaxAnswerTokens}.");
+            }
+            if (sampling.Temperature is < 0 or > 2)
+            {
+                throw new BadInputException($"temperature is {sampling.Temperature}; it must be between 0 and 2.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Answers the last user message of <paramref name="messages"/> in <paramref name="session"/>. Earlier messages (and
+    /// their images, from the cache) are replayed; the engine decodes only what its cache of the session does not hold.
+    /// The task's prompt phrases the last question and supplies a system prompt when the messages have none.
+    /// </summary>
+    public async IAsyncEnumerable<AssistantEvent> ChatAsync(EngineSession session, IReadOnlyList<AssistantMessage> messages, AssistantTask task,
+        AssistantRequest? request = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        request ??= new AssistantRequest();
+        Validate(messages, request);
+        AssistantMessage question = messages[^1];
         PreprocessOptions preprocess = Embedder.OptionsFor(request.Preprocess, request.Resolution, request.Enhancement);
 
         // Every image of the conversation at once (history images come from the cache), so new ones can share a batch.

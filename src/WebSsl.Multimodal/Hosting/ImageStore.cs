@@ -1,7 +1,8 @@
 using System.Security.Cryptography;
+using WebSsl.Multimodal.Assistant;
 using WebSsl.Vision.Images;
 
-namespace WebSsl.Multimodal.Assistant;
+namespace WebSsl.Multimodal.Hosting;
 
 /// <summary>Images kept by id so that prompts, plugins and conversations refer to them by id, never by base64.</summary>
 public interface IImageStore

@@ -1,8 +1,7 @@
-using Microsoft.Extensions.Options;
 using WebSsl.Multimodal.Assistant;
 using WebSsl.Vision.Images;
 
-namespace WebSsl.Assistant.SemanticKernel;
+namespace WebSsl.Multimodal.Hosting;
 
 /// <summary>Options for the DI registration: the assistant's own plus where prompts and stored images live.</summary>
 public sealed record WebSslAssistantOptions
@@ -19,22 +18,29 @@ public sealed record WebSslAssistantOptions
 }
 
 /// <summary>
-/// Loads the assistant once, on first use (models take seconds to minutes to load), and shares it. Registered as a
-/// singleton by <see cref="WebSslServiceCollectionExtensions.AddWebSslAssistant(Microsoft.Extensions.DependencyInjection.IServiceCollection, Action{WebSslAssistantOptions})"/>.
+/// The lifetime of the models in an application: loads the assistant once, on first use (models take seconds to
+/// minutes to load), and shares it with every surface (the server's hub and OpenAI API, the chat client, the Semantic
+/// Kernel plugin), together with the one bound on images decoded at once. A singleton in dependency injection (the
+/// Semantic Kernel connector registers it, with its task prompts).
 /// </summary>
 public sealed class AssistantHost : IAsyncDisposable
 {
-    private readonly IOptions<WebSslAssistantOptions> _options;
+    private readonly WebSslAssistantOptions _options;
     private readonly Lazy<Task<VisionAssistant>> _assistant;
 
-    public AssistantHost(IOptions<WebSslAssistantOptions> options)
+    /// <param name="options">What to load.</param>
+    /// <param name="taskPrompts">Loads the task prompts from a folder (null: the ones shipped with the application).</param>
+    public AssistantHost(WebSslAssistantOptions options, Func<string?, ITaskPrompts>? taskPrompts = null)
     {
         _options = options;
-        Decodes = new ImageDecodeGate(options.Value.Assistant.Decoding);
-        _assistant = new(() => VisionAssistant.LoadAsync(options.Value.Assistant, SemanticKernelTaskPrompts.Load(options.Value.PromptsDirectory), Decodes));
+        Decodes = new ImageDecodeGate(options.Assistant.Decoding);
+        _assistant = new(() => VisionAssistant.LoadAsync(options.Assistant, taskPrompts?.Invoke(options.PromptsDirectory), Decodes));
     }
 
-    public AssistantOptions Options => _options.Value.Assistant;
+    public AssistantOptions Options => _options.Assistant;
+
+    /// <summary>Where images referred to by id are kept.</summary>
+    public string ImageStoreDirectory => _options.ImageStoreDirectory;
 
     /// <summary>The one bound on images decoded at once in this process: the assistant's and the server's uploads.</summary>
     public ImageDecodeGate Decodes { get; }
