@@ -1,8 +1,8 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
-using WebSsl.Multimodal.Hosting;
 using WebSsl.Language.Engine;
 using WebSsl.Multimodal.Assistant;
+using WebSsl.Multimodal.Hosting;
 
 namespace WebSsl.Assistant.SemanticKernel;
 
@@ -83,9 +83,9 @@ public sealed class WebSslChatClient(AssistantHost host) : IChatClient
 
     private AssistantMessage ToAssistantMessage(ChatMessage message, string? conversationId)
     {
-        ChatRoleKind role = message.Role == ChatRole.System ? ChatRoleKind.System
-            : message.Role == ChatRole.Assistant ? ChatRoleKind.Assistant
-            : message.Role == ChatRole.User ? ChatRoleKind.User
+        Language.Prompting.ChatRole role = message.Role == ChatRole.System ? Language.Prompting.ChatRole.System
+            : message.Role == ChatRole.Assistant ? Language.Prompting.ChatRole.Assistant
+            : message.Role == ChatRole.User ? Language.Prompting.ChatRole.User
             : throw new BadInputException($"messages with role '{message.Role}' are not supported (system, user, assistant).");
         var images = new List<AssistantImage>();
         foreach (AIContent content in message.Contents)
@@ -105,7 +105,7 @@ public sealed class WebSslChatClient(AssistantHost host) : IChatClient
             }
         }
         string text = message.Text;
-        IReadOnlyList<int>? tokens = role == ChatRoleKind.Assistant ? _answers.Recall(conversationId, text) : null;
+        IReadOnlyList<int>? tokens = role == Language.Prompting.ChatRole.Assistant ? _answers.Recall(conversationId, text) : null;
         return new AssistantMessage(role, text) { Images = images, Tokens = tokens };
     }
 

@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using Microsoft.SemanticKernel;
-using WebSsl.Multimodal.Hosting;
 using WebSsl.Multimodal.Assistant;
+using WebSsl.Multimodal.Hosting;
 
 namespace WebSsl.Assistant.SemanticKernel;
 

@@ -6,7 +6,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
-using WebSsl.Multimodal.Hosting;
 using WebSsl.Assistant.SemanticKernel;
 using WebSsl.Assistant.Server.Chat;
 using WebSsl.Assistant.Server.Conversations;
@@ -17,6 +16,7 @@ using WebSsl.Assistant.Server.Images;
 using WebSsl.Assistant.Server.OpenAi;
 using WebSsl.Assistant.Server.Security;
 using WebSsl.Assistant.Server.Telemetry;
+using WebSsl.Multimodal.Hosting;
 
 namespace WebSsl.Assistant.Server;
 

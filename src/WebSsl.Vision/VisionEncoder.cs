@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using TorchSharp;
 using WebSsl.Vision.Checkpoints;
 using WebSsl.Vision.Images;
 using WebSsl.Vision.Models;
-using TorchSharp;
 using WebSsl.Vision.Runtime;
 using static TorchSharp.torch;
 

@@ -1,11 +1,11 @@
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.SemanticKernel.ChatCompletion;
-using ImageContent = Microsoft.SemanticKernel.ImageContent;
-using ChatMessageContent = Microsoft.SemanticKernel.ChatMessageContent;
-using WebSsl.Multimodal.Hosting;
 using WebSsl.Multimodal.Assistant;
+using WebSsl.Multimodal.Hosting;
+using ChatMessageContent = Microsoft.SemanticKernel.ChatMessageContent;
+using ImageContent = Microsoft.SemanticKernel.ImageContent;
 
 namespace WebSsl.Assistant.SemanticKernel.Tests;
 

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.SemanticKernel;
 using Microsoft.SemanticKernel.ChatCompletion;
-using WebSsl.Multimodal.Hosting;
 using WebSsl.Multimodal.Assistant;
+using WebSsl.Multimodal.Hosting;
 using WebSsl.Training.Demo;
 
 namespace WebSsl.Assistant.SemanticKernel.Tests;

@@ -6,10 +6,10 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
-using WebSsl.Multimodal.Hosting;
 using WebSsl.Assistant.SemanticKernel;
 using WebSsl.Assistant.Server.Chat;
 using WebSsl.Assistant.Server.Security;
+using WebSsl.Multimodal.Hosting;
 
 namespace WebSsl.Assistant.Server.Tests;
 

@@ -5,12 +5,12 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using WebSsl.Multimodal.Hosting;
 using WebSsl.Assistant.Server.Chat;
 using WebSsl.Assistant.Server.Hosting;
 using WebSsl.Assistant.Server.Hubs;
 using WebSsl.Assistant.Server.Images;
 using WebSsl.Multimodal.Assistant;
+using WebSsl.Multimodal.Hosting;
 
 namespace WebSsl.Assistant.Server.Tests;
 

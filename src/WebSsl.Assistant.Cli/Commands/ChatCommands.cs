@@ -1,7 +1,7 @@
 using System.CommandLine;
+using WebSsl.Assistant.SemanticKernel;
 using WebSsl.Language.Engine;
 using WebSsl.Language.Prompting;
-using WebSsl.Assistant.SemanticKernel;
 using WebSsl.Multimodal.Assistant;
 using WebSsl.Training.Demo;
 

@@ -5,10 +5,10 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using WebSsl.Multimodal.Hosting;
 using WebSsl.Assistant.SemanticKernel;
 using WebSsl.Assistant.Server;
 using WebSsl.Multimodal.Assistant;
+using WebSsl.Multimodal.Hosting;
 using WebSsl.Training.Demo;
 using WebSsl.Training.Runs;
 

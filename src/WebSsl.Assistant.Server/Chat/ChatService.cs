@@ -2,12 +2,12 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using WebSsl.Multimodal.Hosting;
 using WebSsl.Assistant.Server.Conversations;
 using WebSsl.Assistant.Server.Hosting;
 using WebSsl.Assistant.Server.Telemetry;
+using WebSsl.Language.Prompting;
 using WebSsl.Multimodal.Assistant;
+using WebSsl.Multimodal.Hosting;
 
 namespace WebSsl.Assistant.Server.Chat;
 
@@ -167,10 +167,10 @@ public sealed class ChatService(
         var messages = new List<AssistantMessage>();
         foreach (ConversationTurn turn in history.Where(t => t.Status is TurnStatus.Done or TurnStatus.Stopped && t.Answer.Length > 0))
         {
-            messages.Add(new AssistantMessage(ChatRoleKind.User, turn.Question) { Images = turn.ImageIds.Select(LoadImage).ToList() });
-            messages.Add(new AssistantMessage(ChatRoleKind.Assistant, turn.Answer) { Tokens = turn.AnswerTokens.Count > 0 ? turn.AnswerTokens : null });
+            messages.Add(new AssistantMessage(ChatRole.User, turn.Question) { Images = turn.ImageIds.Select(LoadImage).ToList() });
+            messages.Add(new AssistantMessage(ChatRole.Assistant, turn.Answer) { Tokens = turn.AnswerTokens.Count > 0 ? turn.AnswerTokens : null });
         }
-        messages.Add(new AssistantMessage(ChatRoleKind.User, text) { Images = imageIds.Select(LoadImage).ToList() });
+        messages.Add(new AssistantMessage(ChatRole.User, text) { Images = imageIds.Select(LoadImage).ToList() });
         var sampling = VisionAssistant.DefaultSampling with
         {
             MaxTokens = request.MaxTokens ?? VisionAssistant.DefaultSampling.MaxTokens,

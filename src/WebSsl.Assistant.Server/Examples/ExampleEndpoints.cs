@@ -5,8 +5,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using WebSsl.Multimodal.Hosting;
 using WebSsl.Multimodal.Assistant;
+using WebSsl.Multimodal.Hosting;
 using WebSsl.Vision.Images;
 
 namespace WebSsl.Assistant.Server.Examples;

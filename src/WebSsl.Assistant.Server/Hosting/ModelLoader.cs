@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using WebSsl.Multimodal.Hosting;
 using WebSsl.Assistant.SemanticKernel;
 using WebSsl.Multimodal.Assistant;
+using WebSsl.Multimodal.Hosting;
 
 namespace WebSsl.Assistant.Server.Hosting;
 

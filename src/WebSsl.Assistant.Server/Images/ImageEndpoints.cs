@@ -6,11 +6,11 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
-using WebSsl.Multimodal.Hosting;
 using WebSsl.Assistant.SemanticKernel;
 using WebSsl.Assistant.Server.Chat;
 using WebSsl.Assistant.Server.Telemetry;
 using WebSsl.Multimodal.Assistant;
+using WebSsl.Multimodal.Hosting;
 using WebSsl.Vision.Images;
 
 namespace WebSsl.Assistant.Server.Images;

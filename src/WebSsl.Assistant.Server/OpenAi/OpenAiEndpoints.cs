@@ -8,12 +8,12 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using WebSsl.Multimodal.Hosting;
 using WebSsl.Assistant.SemanticKernel;
 using WebSsl.Assistant.Server.Chat;
 using WebSsl.Assistant.Server.Hosting;
 using WebSsl.Assistant.Server.Telemetry;
 using WebSsl.Multimodal.Assistant;
+using WebSsl.Multimodal.Hosting;
 
 namespace WebSsl.Assistant.Server.OpenAi;
 

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Microsoft.Extensions.AI;
-using WebSsl.Multimodal.Hosting;
 using WebSsl.Assistant.Server.Chat;
 using WebSsl.Multimodal.Assistant;
+using WebSsl.Multimodal.Hosting;
 using WebSsl.Vision.Images;
 
 namespace WebSsl.Assistant.Server.OpenAi;

@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using LLamaContext = LLama.LLamaContext;
 using LLama.Common;
 using LLama.Native;
 using LLama.Sampling;
 using WebSsl.Language.Engine;
 using WebSsl.Language.Prompting;
+using LLamaContext = LLama.LLamaContext;
 
 namespace WebSsl.Language.Benchmarks;
 

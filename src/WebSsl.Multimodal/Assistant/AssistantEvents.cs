@@ -1,4 +1,5 @@
 using WebSsl.Language.Engine;
+using WebSsl.Language.Prompting;
 
 namespace WebSsl.Multimodal.Assistant;
 
@@ -61,18 +62,12 @@ public sealed record AssistantImage(ReadOnlyMemory<byte> Bytes, string Name)
 /// One message of a conversation replayed to the assistant (e.g. by a stateless chat client): text, images, and for
 /// assistant messages the tokens generated for them when known.
 /// </summary>
-public sealed record AssistantMessage(ChatRoleKind Role, string Text)
+public sealed record AssistantMessage(ChatRole Role, string Text)
 {
     public IReadOnlyList<AssistantImage> Images { get; init; } = [];
     public IReadOnlyList<int>? Tokens { get; init; }
 }
 
-public enum ChatRoleKind
-{
-    System,
-    User,
-    Assistant,
-}
 
 /// <summary>Per-request choices: sampling, and preprocessing within the adapter's limits.</summary>
 public sealed record AssistantRequest

@@ -129,7 +129,7 @@ public sealed class VisionAssistant : IAsyncDisposable
     /// <exception cref="BadInputException">naming the rule that is broken.</exception>
     public void Validate(IReadOnlyList<AssistantMessage> messages, AssistantRequest? request = null)
     {
-        if (messages.Count == 0 || messages[^1].Role != ChatRoleKind.User)
+        if (messages.Count == 0 || messages[^1].Role != ChatRole.User)
         {
             throw new BadInputException("the last message must be the user's question.");
         }
@@ -201,7 +201,7 @@ public sealed class VisionAssistant : IAsyncDisposable
             rendered = rendered with { System = Adapter.Manifest.Prompt.System };
         }
         var turns = new List<ChatTurn>();
-        if (messages[0].Role != ChatRoleKind.System && rendered.System is { Length: > 0 } system)
+        if (messages[0].Role != ChatRole.System && rendered.System is { Length: > 0 } system)
         {
             turns.Add(ChatTurn.System(system));
         }
@@ -211,8 +211,8 @@ public sealed class VisionAssistant : IAsyncDisposable
             var images = jobs.Select((j, i) => (j, i)).Where(x => x.j.Message == m).Select(x => embedded[x.i].Embedding).ToArray();
             turns.Add(message.Role switch
             {
-                ChatRoleKind.System => ChatTurn.System(message.Text),
-                ChatRoleKind.Assistant => ChatTurn.Assistant(message.Text, message.Tokens),
+                ChatRole.System => ChatTurn.System(message.Text),
+                ChatRole.Assistant => ChatTurn.Assistant(message.Text, message.Tokens),
                 _ => new ChatTurn(ChatRole.User, m == messages.Count - 1 ? rendered.User : message.Text) { Images = images },
             });
         }
@@ -272,14 +272,14 @@ public sealed class AssistantSession : IDisposable
     /// <summary>Streams: one <see cref="ImageProcessed"/> per image, <see cref="TextDelta"/> pieces, then <see cref="AnswerCompleted"/>.</summary>
     public async IAsyncEnumerable<AssistantEvent> AskAsync(AssistantQuestion question, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var asked = new AssistantMessage(ChatRoleKind.User, question.Text) { Images = question.Images };
+        var asked = new AssistantMessage(ChatRole.User, question.Text) { Images = question.Images };
         var request = new AssistantRequest { Sampling = question.Sampling, Preprocess = question.Preprocess, Resolution = question.Resolution, Enhancement = question.Enhancement };
         await foreach (AssistantEvent e in _assistant.ChatAsync(Session, [.. _messages, asked], question.Task ?? Task, request, cancellationToken).ConfigureAwait(false))
         {
             if (e is AnswerCompleted done)
             {
                 _messages.Add(asked);
-                _messages.Add(new AssistantMessage(ChatRoleKind.Assistant, done.Answer.Text) { Tokens = done.Answer.Tokens });
+                _messages.Add(new AssistantMessage(ChatRole.Assistant, done.Answer.Text) { Tokens = done.Answer.Tokens });
             }
             yield return e;
         }

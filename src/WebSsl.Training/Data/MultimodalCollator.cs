@@ -1,6 +1,6 @@
 using WebSsl.Training.Runs;
-using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using static TorchSharp.torch;
 
 namespace WebSsl.Training.Data;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using WebSsl.Language.Engine;
+using WebSsl.Language.Prompting;
 using WebSsl.Multimodal.Assistant;
 
 namespace WebSsl.Training.Evaluation;
@@ -69,7 +70,7 @@ public static class Evaluator
         try
         {
             var images = options.NoImage ? [] : sample.Images.Select(i => new AssistantImage(i.ReadBytes(), i.Label)).ToList();
-            var question = new AssistantMessage(ChatRoleKind.User, sample.Question + suffix) { Images = images };
+            var question = new AssistantMessage(ChatRole.User, sample.Question + suffix) { Images = images };
             using EngineSession session = assistant.Engine.CreateSession();
             AssistantAnswer? answer = null;
             await foreach (AssistantEvent e in assistant.ChatAsync(session, [question], options.Task, new AssistantRequest { Sampling = sampling }, cancellationToken)

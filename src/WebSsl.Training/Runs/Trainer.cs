@@ -11,8 +11,8 @@ using WebSsl.Training.Evaluation;
 using WebSsl.Training.Llm;
 using WebSsl.Vision;
 using WebSsl.Vision.Images;
-using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using static TorchSharp.torch;
 
 namespace WebSsl.Training.Runs;
 

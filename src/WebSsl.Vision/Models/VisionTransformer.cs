@@ -1,7 +1,7 @@
 using TorchSharp.Modules;
 using WebSsl.Vision.Checkpoints;
-using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using static TorchSharp.torch;
 
 namespace WebSsl.Vision.Models;
 

@@ -1,8 +1,8 @@
 using WebSsl.Language;
 using WebSsl.Multimodal.Assistant;
 using WebSsl.Training.Evaluation;
-using WebSsl.Training.Synthesis;
 using WebSsl.Training.Runs;
+using WebSsl.Training.Synthesis;
 using WebSsl.Vision;
 
 namespace WebSsl.Training.Tests.Evaluation;
