@@ -23,9 +23,9 @@ namespace WebSsl.Training.Demo;
 /// </summary>
 public sealed record DemoOptions
 {
-    public int TrainImages { get; init; } = 20000;
+    public int TrainImages { get; init; } = 12000;
     public int TestImages { get; init; } = 300;
-    public int Steps { get; init; } = 4000;
+    public int Steps { get; init; } = 3000;
     public int BatchSize { get; init; } = 32;
     public double LearningRate { get; init; } = 2e-3;
     public int Seed { get; init; } = 1;
