@@ -19,6 +19,7 @@ packages=(
   "chromium:chromium"
   "nodejs:node"
   "npm:npm"
+  "poppler-utils:pdftoppm"
 )
 missing=()
 for entry in "${packages[@]}"; do
