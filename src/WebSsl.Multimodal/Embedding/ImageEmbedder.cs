@@ -161,6 +161,7 @@ public sealed class ImageEmbedder : IAsyncDisposable
     /// <summary>The embedding of a decoded image, encoded at once (no cache, no batching): for training's validation and tests.</summary>
     public ImageEmbedding Embed(Image<Rgb24> image, PreprocessOptions? preprocess = null, CancellationToken cancellationToken = default)
     {
+        using var scope = NewDisposeScope(); // the per-input views of the features; nothing but floats leaves
         IReadOnlyList<Tensor> inputs = EncoderInputs(image, preprocess ?? Preprocess);
         try
         {
