@@ -4,6 +4,7 @@ using WebSsl.Language.Engine;
 using WebSsl.Language.Prompting;
 using WebSsl.Multimodal.Assistant;
 using WebSsl.Training.Demo;
+using WebSsl.Vision.Documents;
 
 namespace WebSsl.Assistant.Cli.Commands;
 
@@ -22,10 +23,12 @@ internal static class ChatCommands
         var preprocess = new Option<string?>("--preprocess") { Description = "crop, pad or stretch instead of the adapter's own." };
         preprocess.AcceptOnlyFromAmong("crop", "pad", "stretch");
         Option<int?> resolution = SharedOptions.Resolution();
+        var pages = new Option<string?>("--pages") { Description = "For a PDF given with --image: the pages to ask about, N or N-M (default: all, at most 32)." };
+        var dpi = new Option<int>("--dpi") { DefaultValueFactory = _ => new PdfRenderOptions().Dpi, Description = "Resolution PDF pages are rendered at." };
         var command = new Command("ask", "Ask one question (about images, with --encoder/--adapter/--llm/--image) and stream the answer to stdout; timings go to stderr. " +
             "With no model options the demo assistant answers.")
         {
-            question, encoder, adapter, images, task, preprocess, resolution,
+            question, encoder, adapter, images, task, preprocess, resolution, pages, dpi,
         };
         options.AddTo(command);
         command.Validators.Add(result =>
@@ -41,10 +44,11 @@ internal static class ChatCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             AssistantTask asked = AssistantTasks.Parse(parse.GetValue(task)!);
+            var documents = new DocumentPages(PageRange(parse.GetValue(pages)), new PdfRenderOptions { Dpi = parse.GetValue(dpi) });
             if (parse.GetValue(adapter) is { } adapterFolder)
             {
                 return await AskAboutImages(context, parse, options, parse.GetValue(encoder)!.FullName, parse.GetValue(options.Llm)!.FullName, adapterFolder.FullName,
-                    parse.GetValue(images) ?? [], parse.GetValue(question)!, asked, parse.GetValue(preprocess), parse.GetValue(resolution), cancellationToken);
+                    parse.GetValue(images) ?? [], documents, parse.GetValue(question)!, asked, parse.GetValue(preprocess), parse.GetValue(resolution), cancellationToken);
             }
             if (parse.GetValue(options.Llm) is null)
             {
@@ -52,7 +56,7 @@ internal static class ChatCommands
                 await context.Error.WriteLineAsync($"webssl: no models given: the demo assistant answers ({DemoBundle.Label}; it reads only images like its training data). " +
                     $"From {demo.Directory}.");
                 AssistantOptions models = demo.AssistantOptions();
-                return await AskAboutImages(context, parse, options, models.EncoderPath, models.LlmPath, models.AdapterPath, parse.GetValue(images) ?? [],
+                return await AskAboutImages(context, parse, options, models.EncoderPath, models.LlmPath, models.AdapterPath, parse.GetValue(images) ?? [], documents,
                     parse.GetValue(question)!, asked, parse.GetValue(preprocess), parse.GetValue(resolution), cancellationToken);
             }
             var (model, engine, builder) = options.Open(parse);
@@ -117,15 +121,17 @@ internal static class ChatCommands
     }
 
     private static async Task<int> AskAboutImages(CliContext context, ParseResult parse, LlmOptions options, string encoder, string llm, string adapter,
-        FileInfo[] images, string question, AssistantTask task, string? preprocess, int? resolution, CancellationToken cancellationToken)
+        FileInfo[] files, DocumentPages documents, string question, AssistantTask task, string? preprocess, int? resolution, CancellationToken cancellationToken)
     {
         int context_ = parse.GetValue(options.Context);
+        List<AssistantImage> images = await documents.LoadAsync(files, cancellationToken);
         await using VisionAssistant assistant = await VisionAssistant.LoadAsync(new AssistantOptions
         {
             EncoderPath = encoder,
             LlmPath = llm,
             AdapterPath = adapter,
-            MaxImagesPerTurn = Math.Max(4, images.Length),
+            MaxImagesPerTurn = Math.Max(4, images.Count),
+            MaxImagesPerRequest = Math.Max(16, images.Count),
             Threads = parse.GetValue(options.Threads),
             GpuLayers = parse.GetValue(options.GpuLayers),
             Engine = new EngineOptions { MaxSessions = 1, MaxQueue = 0, ContextSize = context_, MaxSessionTokens = context_ },
@@ -133,7 +139,7 @@ internal static class ChatCommands
         using AssistantSession session = assistant.CreateSession(task);
         var asked = new AssistantQuestion(question)
         {
-            Images = images.Select(i => AssistantImage.FromFile(i.FullName)).ToList(),
+            Images = images,
             Sampling = options.Sampling(parse),
             Preprocess = preprocess is null ? null : SharedOptions.ParseMode(preprocess),
             Resolution = resolution,
@@ -153,6 +159,44 @@ internal static class ChatCommands
             }
         }
         return 0;
+    }
+
+    /// <summary>"3" or "2-5" as (first, last); null for all pages.</summary>
+    private static (int First, int Last)? PageRange(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        string[] parts = text.Split('-', StringSplitOptions.TrimEntries);
+        if (parts.Length is 1 or 2 && int.TryParse(parts[0], out int first) && int.TryParse(parts[^1], out int last) && first >= 1 && last >= first)
+        {
+            return (first, last);
+        }
+        throw new BadInputException($"--pages '{text}': give a page (3) or a range (2-5), counting from 1.");
+    }
+
+    /// <summary>The files given with --image as the assistant's images: images as they are, each PDF as its rendered pages.</summary>
+    private sealed record DocumentPages((int First, int Last)? Pages, PdfRenderOptions Render)
+    {
+        public async Task<List<AssistantImage>> LoadAsync(IEnumerable<FileInfo> files, CancellationToken cancellationToken)
+        {
+            var images = new List<AssistantImage>();
+            foreach (FileInfo file in files)
+            {
+                byte[] bytes = await File.ReadAllBytesAsync(file.FullName, cancellationToken);
+                if (!PdfRenderer.LooksLikePdf(bytes))
+                {
+                    images.Add(new AssistantImage(bytes, file.Name));
+                    continue;
+                }
+                foreach (RenderedPage page in await PdfRenderer.RenderAsync(bytes, file.Name, Pages?.First, Pages?.Last, Render, cancellationToken))
+                {
+                    images.Add(new AssistantImage(page.Png, $"{file.Name} page {page.Number}"));
+                }
+            }
+            return images;
+        }
     }
 
     private static async Task<GenerationResult> Stream(CliContext context, TextChat conversation, string question, SamplingOptions sampling,
