@@ -46,6 +46,23 @@ public sealed class FailuresTests
     }
 
     [Fact]
+    public void The_problem_body_of_an_internal_error_carries_its_correlation_id_and_a_refusal_does_not()
+    {
+        Failures.Failure fault = Failures.Describe(new InvalidOperationException("/srv/models/secret: state"));
+        var body = Assert.IsType<Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult>(Failures.Problem(fault)).ProblemDetails;
+        Assert.Equal(500, body.Status);
+        Assert.Equal(fault.CorrelationId, body.Extensions["correlation_id"]);
+        Assert.Equal("internal", body.Extensions["code"]);
+        Assert.DoesNotContain("/srv", body.Detail);
+
+        var refusal = Assert.IsType<Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult>(
+            Failures.Problem(Failures.Describe(new BadInputException("temperature is 9.")))).ProblemDetails;
+        Assert.Equal(400, refusal.Status);
+        Assert.False(refusal.Extensions.ContainsKey("correlation_id"));
+        Assert.Equal("https://webssl.dev/problems/bad-request", refusal.Type);
+    }
+
+    [Fact]
     public void A_cancelled_request_is_not_an_error_of_anyone()
     {
         Failures.Failure told = Failures.Describe(new OperationCanceledException());

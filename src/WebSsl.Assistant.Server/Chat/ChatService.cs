@@ -159,11 +159,7 @@ public sealed class ChatService(
             history = history.Take(history.Count - 1).ToList();
         }
         AssistantTask task = AssistantTasks.Parse(taskName);
-        if (imageIds.Count > assistant.Options.MaxImagesPerTurn)
-        {
-            // Before the images are looked up, so a flood of ids costs nothing.
-            throw new BadInputException($"{imageIds.Count} images in one question; at most {assistant.Options.MaxImagesPerTurn} are allowed.");
-        }
+        assistant.CheckImagesPerQuestion(imageIds.Count); // before the images are looked up, so a flood of ids costs nothing
         var messages = new List<AssistantMessage>();
         foreach (ConversationTurn turn in history.Where(t => t.Status is TurnStatus.Done or TurnStatus.Stopped && t.Answer.Length > 0))
         {

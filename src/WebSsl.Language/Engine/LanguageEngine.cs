@@ -330,7 +330,7 @@ public sealed class LanguageEngine : IDisposable
             GenerationRequest r = generating[i];
             indices[i] = batch.Add((LLamaToken)r.NextToken!.Value, r.Slot!.Cached.Count, (LLamaSeqId)r.Slot.Index, true);
         }
-        if (!_decoder.DecodeStep(batch, generating.Select(r => r.Slot!).ToHashSet()))
+        if (!_decoder.DecodeStep(batch))
         {
             foreach (GenerationRequest r in generating)
             {

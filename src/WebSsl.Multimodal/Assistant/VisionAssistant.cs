@@ -138,10 +138,7 @@ public sealed class VisionAssistant : IAsyncDisposable
         {
             throw new BadInputException($"the question has {question.Text.Length} characters; at most {Options.MaxQuestionCharacters} are allowed.");
         }
-        if (question.Images.Count > Options.MaxImagesPerTurn)
-        {
-            throw new BadInputException($"{question.Images.Count} images in one question; at most {Options.MaxImagesPerTurn} are allowed.");
-        }
+        CheckImagesPerQuestion(question.Images.Count);
         if (question.Text.Trim().Length == 0 && question.Images.Count == 0)
         {
             throw new BadInputException("the question is empty: send text, images, or both.");
@@ -163,6 +160,18 @@ public sealed class VisionAssistant : IAsyncDisposable
             {
                 throw new BadInputException($"temperature is {sampling.Temperature}; it must be between 0 and 2.");
             }
+        }
+    }
+
+    /// <summary>
+    /// The images-per-question rule of <see cref="Validate"/> alone, for a surface that can check it before it fetches the
+    /// images (the hub, whose clients send image ids).
+    /// </summary>
+    public void CheckImagesPerQuestion(int count)
+    {
+        if (count > Options.MaxImagesPerTurn)
+        {
+            throw new BadInputException($"{count} images in one question; at most {Options.MaxImagesPerTurn} are allowed.");
         }
     }
 

@@ -42,7 +42,6 @@ public sealed record EmbeddedImage(ImageEmbedding Embedding, int OriginalWidth, 
 public sealed class ImageEmbedder : IAsyncDisposable
 {
     private readonly Lazy<EncoderBatcher> _batcher;
-    private readonly string _identity;
     private readonly ImageDecodeGate _decodes;
 
     /// <summary>
@@ -70,7 +69,6 @@ public sealed class ImageEmbedder : IAsyncDisposable
         TokensPerImage = projector.OutputTokens(identity.TokenGrid * identity.TokenGrid + (identity.KeepCls ? 1 : 0));
         Cache = new EmbeddingCache(Options.CacheBytes);
         _decodes = decodes ?? new ImageDecodeGate(new ImageDecodeOptions());
-        _identity = $"{source}|{identity.ConfigHash}|{identity.FeatureLayer}|{identity.KeepCls}";
         _batcher = new Lazy<EncoderBatcher>(() => new EncoderBatcher(encoder, Features, Options.EncoderParallelism, Options.BatchWindow, Options.MaxBatch));
     }
 
@@ -120,8 +118,9 @@ public sealed class ImageEmbedder : IAsyncDisposable
     }
 
     /// <summary>
-    /// The embedding of encoded image bytes: from the cache (keyed by content, preprocessing and this embedder's
-    /// identity), or decoded within the gate and encoded in a batch with other images arriving at the same time.
+    /// The embedding of encoded image bytes: from the cache (keyed by content and preprocessing; the cache belongs to this
+    /// embedder, so to this encoder and projector), or decoded within the gate and its inputs encoded together, in a batch
+    /// with other images arriving at the same time.
     /// </summary>
     public async Task<EmbeddedImage> EmbedAsync(ReadOnlyMemory<byte> bytes, string name, PreprocessOptions? preprocess = null, CancellationToken cancellationToken = default)
     {
@@ -129,7 +128,7 @@ public sealed class ImageEmbedder : IAsyncDisposable
         preprocess ??= Preprocess;
         ImageHeader header = ImageLoader.Inspect(bytes.Span, name, Options.ImageLimits);
         int resolution = preprocess.Resolution ?? Preprocess.Resolution ?? Encoder.Config.ImageSize;
-        string key = Convert.ToHexStringLower(SHA256.HashData(bytes.Span)) + $"|{preprocess.Mode}|{resolution}|{preprocess.Enhancement}|{_identity}";
+        string key = Convert.ToHexStringLower(SHA256.HashData(bytes.Span)) + $"|{preprocess.Mode}|{resolution}|{preprocess.Enhancement}";
         EmbeddedImage Result(ImageEmbedding embedding, bool cached) => new(embedding, header.Width, header.Height, resolution, preprocess.Mode, clock.Elapsed, cached);
         if (Cache.TryGet(key, out ImageEmbedding hit))
         {
@@ -140,13 +139,10 @@ public sealed class ImageEmbedder : IAsyncDisposable
             using Image<Rgb24> decoded = ImageLoader.Load(bytes.Span, name, Options.ImageLimits);
             return EncoderInputs(decoded, preprocess);
         }, cancellationToken).ConfigureAwait(false);
-        var features = new List<Tensor>(inputs.Count);
+        Task<Tensor>[] encoding = inputs.Select(input => _batcher.Value.EncodeAsync(input, cancellationToken)).ToArray();
         try
         {
-            foreach (Tensor input in inputs)
-            {
-                features.Add(await _batcher.Value.EncodeAsync(input, cancellationToken).ConfigureAwait(false));
-            }
+            Tensor[] features = await Task.WhenAll(encoding).ConfigureAwait(false);
             ImageEmbedding embedding = Project(features);
             Cache.Add(key, embedding);
             return Result(embedding, cached: false);
@@ -154,7 +150,7 @@ public sealed class ImageEmbedder : IAsyncDisposable
         finally
         {
             DisposeAll(inputs);
-            DisposeAll(features);
+            DisposeAll(encoding.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result)); // also when another input failed
         }
     }
 

@@ -90,13 +90,13 @@ public static partial class PdfRenderer
         }
         string prefix = Path.Combine(work.Path, "page");
         await RunAsync("pdftoppm", ["-png", "-r", options.Dpi.ToString(CultureInfo.InvariantCulture), "-f", from.ToString(CultureInfo.InvariantCulture),
-            "-l", to.ToString(CultureInfo.InvariantCulture), work.Document, prefix], name, options, deadline.Token, cancellationToken).ConfigureAwait(false);
+            "-l", to.ToString(CultureInfo.InvariantCulture), work.Document, prefix], work, name, options, deadline.Token, cancellationToken).ConfigureAwait(false);
         var pages = new List<RenderedPage>();
         foreach (string file in Directory.GetFiles(work.Path, "page-*.png"))
         {
             int number = int.Parse(PageNumber().Match(Path.GetFileName(file)).Groups[1].Value, CultureInfo.InvariantCulture);
             byte[] png = await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
-            Images.ImageHeader header = Images.ImageLoader.Inspect(png, file);
+            Images.ImageHeader header = Images.ImageLoader.Inspect(png, $"{name} page {number}");
             pages.Add(new RenderedPage(number, png, header.Width, header.Height));
         }
         if (pages.Count != to - from + 1)
@@ -108,7 +108,7 @@ public static partial class PdfRenderer
 
     private static async Task<PdfInfo> InfoAsync(WorkFolder work, string name, PdfRenderOptions options, CancellationToken deadline, CancellationToken caller)
     {
-        string text = await RunAsync("pdfinfo", ["-f", "1", "-l", "100000", work.Document], name, options, deadline, caller).ConfigureAwait(false);
+        string text = await RunAsync("pdfinfo", ["-f", "1", "-l", "100000", work.Document], work, name, options, deadline, caller).ConfigureAwait(false);
         if (Field(text, "Encrypted") is { } encrypted && encrypted.StartsWith("yes", StringComparison.Ordinal))
         {
             throw new PdfRejectedException(name, PdfRejection.Encrypted, "the PDF is encrypted; send a copy without a password.");
@@ -141,8 +141,8 @@ public static partial class PdfRenderer
         text.Split('\n').Where(l => l.StartsWith(key + ":", StringComparison.Ordinal)).Select(l => l[(key.Length + 1)..].Trim()).FirstOrDefault();
 
     /// <summary>Runs a poppler tool under the time and memory limits; its stderr becomes the reason when it fails.</summary>
-    private static async Task<string> RunAsync(string tool, IReadOnlyList<string> arguments, string name, PdfRenderOptions options, CancellationToken deadline,
-        CancellationToken caller)
+    private static async Task<string> RunAsync(string tool, IReadOnlyList<string> arguments, WorkFolder work, string name, PdfRenderOptions options,
+        CancellationToken deadline, CancellationToken caller)
     {
         string path = Find(tool) ?? throw new PdfRejectedException(name, PdfRejection.RendererMissing,
             $"{tool} is not installed; PDFs need Debian's poppler-utils (apt-get install poppler-utils).");
@@ -180,7 +180,9 @@ public static partial class PdfRenderer
         if (process.ExitCode != 0)
         {
             string reason = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? $"exit code {process.ExitCode}";
-            throw new PdfRejectedException(name, PdfRejection.Corrupt, $"the PDF cannot be read ({tool}: {reason.Replace(Path.GetDirectoryName(arguments[^1]) ?? "", "", StringComparison.Ordinal)}).");
+            // The renderer names the temporary copy; clients see only the document's own name.
+            reason = reason.Replace(work.Document, name, StringComparison.Ordinal).Replace(work.Path, "", StringComparison.Ordinal);
+            throw new PdfRejectedException(name, PdfRejection.Corrupt, $"the PDF cannot be read ({tool}: {reason}).");
         }
         return stdout;
     }

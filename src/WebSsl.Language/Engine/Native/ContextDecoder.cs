@@ -47,7 +47,7 @@ internal sealed class ContextDecoder(LLamaContext context, KvSlots slots, int em
             }
             decode = () => context.NativeHandle.Decode(batch);
         }
-        if (!Decode(decode, sequence < slots.Count ? new HashSet<KvSlot> { slots[sequence] } : [], end - start))
+        if (!Decode(decode, end - start))
         {
             return null;
         }
@@ -61,8 +61,8 @@ internal sealed class ContextDecoder(LLamaContext context, KvSlots slots, int em
         return lastIndex;
     }
 
-    /// <summary>Decodes a batch of next tokens of the requests in <paramref name="keep"/>; false when the KV cache has no room.</summary>
-    public bool DecodeStep(LLamaBatch batch, IReadOnlySet<KvSlot> keep) => Decode(() => context.NativeHandle.Decode(batch), keep, batch.TokenCount);
+    /// <summary>Decodes a batch of next tokens; false when the KV cache has no room.</summary>
+    public bool DecodeStep(LLamaBatch batch) => Decode(() => context.NativeHandle.Decode(batch), batch.TokenCount);
 
     /// <summary>
     /// The logits of every position of <paramref name="items"/>, decoded from scratch in <paramref name="sequence"/>
@@ -91,7 +91,7 @@ internal sealed class ContextDecoder(LLamaContext context, KvSlots slots, int em
         }
     }
 
-    private bool Decode(Func<DecodeResult> decode, IReadOnlySet<KvSlot> keep, int positions)
+    private bool Decode(Func<DecodeResult> decode, int positions)
     {
         while (true)
         {
@@ -106,7 +106,7 @@ internal sealed class ContextDecoder(LLamaContext context, KvSlots slots, int em
             {
                 throw new InvalidOperationException($"llama.cpp decode failed: {result}.");
             }
-            if (!slots.EvictLeastRecentlyUsed(keep))
+            if (!slots.EvictLeastRecentlyUsed())
             {
                 return false;
             }

@@ -86,10 +86,13 @@ internal sealed class KvSlots(SafeLLamaContextHandle context, int count)
         }
     }
 
-    /// <summary>Makes room: evicts the least recently used idle slot outside <paramref name="keep"/>; false when there is none.</summary>
-    public bool EvictLeastRecentlyUsed(IReadOnlySet<KvSlot> keep)
+    /// <summary>
+    /// Makes room: evicts the least recently used idle slot; false when there is none. A slot whose request is being
+    /// decoded is never idle, so a decode never evicts its own sequences.
+    /// </summary>
+    public bool EvictLeastRecentlyUsed()
     {
-        KvSlot? victim = _slots.Where(s => s.Owner is not null && s.Active is null && !keep.Contains(s)).MinBy(s => s.LastUsed);
+        KvSlot? victim = _slots.Where(s => s.Owner is not null && s.Active is null).MinBy(s => s.LastUsed);
         if (victim is null)
         {
             return false;
