@@ -7,6 +7,7 @@ using WebSsl.Training.Llm;
 using WebSsl.Training.Runs;
 using WebSsl.Vision;
 using WebSsl.Vision.Images;
+using WebSsl.Vision.Images.Tiling;
 
 namespace WebSsl.Assistant.Cli.Commands;
 
@@ -88,6 +89,12 @@ internal static class TrainingCommands
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 42 };
         var projector = new Option<string>("--projector") { DefaultValueFactory = _ => "mlp2x_gelu", Description = "linear, mlp2x_gelu, mlp<N>x_gelu." };
         var grid = new Option<int?>("--token-grid") { Description = "Resize patch grids to N x N tokens (e.g. 24 -> 576)." };
+        var tiles = new Option<string?>("--tiles")
+        {
+            Description = "Read each image as a global view plus tiles: N (up to N tiles, grid by aspect ratio), auto or auto:N (as few tiles as the " +
+                "image's detail needs, up to N), none (default: one view). Recorded in the adapter.",
+        };
+        var merge = new Option<int?>("--token-merge") { Description = "Merge each N x N block of patch features into one token before projecting (2: 4x fewer tokens)." };
         var layer = new Option<int>("--layer") { DefaultValueFactory = _ => -1, Description = "hidden_states index of the features." };
         Option<string> preprocess = SharedOptions.Preprocess();
         preprocess.DefaultValueFactory = _ => "pad";
@@ -111,7 +118,7 @@ internal static class TrainingCommands
         Option<int?> threads = SharedOptions.Threads();
         var command = new Command("train", "Train a projector from a Web-SSL encoder into a local LLM (and optionally the LLM and encoder too), and write an adapter folder.")
         {
-            data, images, encoder, llm, output, epochs, maxSteps, batch, accumulation, lr, warmup, decay, clip, seed, projector, grid, layer,
+            data, images, encoder, llm, output, epochs, maxSteps, batch, accumulation, lr, warmup, decay, clip, seed, projector, grid, tiles, merge, layer,
             preprocess, resolution, template, system, checkpointEvery, validateEvery, validationFraction, strict, resume, noResume, cache, tune, threads,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -136,6 +143,8 @@ internal static class TrainingCommands
                 Seed = parse.GetValue(seed),
                 Projector = parse.GetValue(projector)!,
                 TokenGrid = parse.GetValue(grid),
+                TokenMerge = parse.GetValue(merge),
+                Tiling = TilingOptions.Parse(parse.GetValue(tiles)),
                 CheckpointEvery = parse.GetValue(checkpointEvery),
                 ValidateEvery = parse.GetValue(validateEvery),
                 ValidationFraction = parse.GetValue(validationFraction),

@@ -78,11 +78,23 @@ public sealed record StreamEvent
         new() { Type = "error", Code = code, Message = message, ConversationId = conversationId, TurnId = turnId };
 }
 
-/// <summary>What was done to one image: its size, the encoder's input, the tokens it became and the time it took.</summary>
+/// <summary>
+/// What was done to one image: its size, the encoder's input (views of <c>Resolution</c> pixels: the global view, plus the
+/// tiles of <c>Grid</c> when it was read in tiles), the tokens it became and the time it took.
+/// </summary>
 public sealed record ImageInfo(int Index, string Name, int Width, int Height, int Resolution, string Preprocess, int Tokens, double Milliseconds, bool Cached)
 {
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Grid { get; init; }
+
+    public int Views { get; init; } = 1;
+
     public static ImageInfo From(ImageReport r) =>
-        new(r.Index, r.Name, r.OriginalWidth, r.OriginalHeight, r.Resolution, r.Preprocess, r.Tokens, Math.Round(r.EncodeMilliseconds, 1), r.FromCache);
+        new(r.Index, r.Name, r.OriginalWidth, r.OriginalHeight, r.Resolution, r.Preprocess, r.Tokens, Math.Round(r.EncodeMilliseconds, 1), r.FromCache)
+        {
+            Grid = r.Grid,
+            Views = r.Views,
+        };
 }
 
 public sealed record AnswerUsage(int PromptTokens, int ImageTokens, int CachedPromptTokens, int GeneratedTokens);

@@ -15,8 +15,25 @@ public sealed record ImageReport(
     double EncodeMilliseconds,
     bool FromCache)
 {
-    /// <summary>How much the longer side was reduced to reach the encoder's input (1 = not at all).</summary>
-    public double DownscaleFactor => Math.Max(1.0, (double)Math.Max(OriginalWidth, OriginalHeight) / Resolution);
+    /// <summary>Columns and rows of the tiles read besides the global view (1×1: the image was read as one view).</summary>
+    public int GridColumns { get; init; } = 1;
+
+    public int GridRows { get; init; } = 1;
+
+    /// <summary>"3x2" when the image was read in tiles besides its global view, else null.</summary>
+    public string? Grid => GridColumns * GridRows > 1 ? $"{GridColumns}x{GridRows}" : null;
+
+    /// <summary>Encoder inputs the image became, each of <see cref="Resolution"/> pixels square: the global view and the tiles.</summary>
+    public int Views => 1 + (Grid is null ? 0 : GridColumns * GridRows);
+
+    /// <summary>How much the image was reduced to reach the encoder (1 = not at all): to its global view, or to its tiles' grid when tiled.</summary>
+    public double DownscaleFactor => Math.Max(1.0, Grid is null
+        ? (double)Math.Max(OriginalWidth, OriginalHeight) / Resolution
+        : Math.Max((double)OriginalWidth / (GridColumns * Resolution), (double)OriginalHeight / (GridRows * Resolution)));
+
+    /// <summary>How the image was read, for a person: "2480x3508 -> 224px + 2x3 tiles of 224px pad, 1575 tokens".</summary>
+    public string Describe() =>
+        $"{OriginalWidth}x{OriginalHeight}->{Resolution}px{(Grid is null ? "" : $" + {Grid} tiles")} {Preprocess}, {Tokens} tokens{(FromCache ? ", cached" : "")}";
 }
 
 /// <summary>Counts and timings of one answer.</summary>
@@ -37,7 +54,7 @@ public sealed record AssistantAnswer(string Text, FinishReason FinishReason, Ans
 
     /// <summary>One line for logs and terminals.</summary>
     public string TimingLine =>
-        $"images {Images.Count} ({string.Join(", ", Images.Select(i => $"{i.OriginalWidth}x{i.OriginalHeight}->{i.Resolution}px {i.Preprocess}, {i.Tokens} tokens{(i.FromCache ? ", cached" : "")}"))}); " +
+        $"images {Images.Count} ({string.Join(", ", Images.Select(i => i.Describe()))}); " +
         $"encode {Metrics.ImageEncodeMilliseconds:F0} ms, prefill {Metrics.PrefillMilliseconds:F0} ms, first token {Metrics.FirstTokenMilliseconds:F0} ms, " +
         $"{Metrics.TokensPerSecond:F1} tokens/s; prompt {Metrics.PromptTokens} ({Metrics.ImageTokens} image, {Metrics.CachedPromptTokens} cached), " +
         $"generated {Metrics.GeneratedTokens}; finish {FinishReason}";

@@ -46,6 +46,9 @@ public sealed record AssistantOptions
 
     public int MaxEncoderBatch { get; set; } = 8;
 
+    /// <summary>Most image tokens one image may become (with tiles: global view, tiles and separators); larger layouts are refused before encoding.</summary>
+    public int MaxTokensPerImage { get; set; } = 8192;
+
     /// <summary>Memory for cached image embeddings (least recently used evicted first).</summary>
     public long EmbeddingCacheBytes { get; set; } = 256L * 1024 * 1024;
 

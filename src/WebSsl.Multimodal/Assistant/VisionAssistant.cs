@@ -35,6 +35,7 @@ public sealed class VisionAssistant : IAsyncDisposable
             EncoderParallelism = options.EncoderParallelism,
             BatchWindow = options.EncoderBatchWindow,
             MaxBatch = options.MaxEncoderBatch,
+            MaxTokensPerImage = options.MaxTokensPerImage,
         }, decodes);
         _prompts = new PromptBuilder(ChatTemplate.For(llm, adapter.Manifest.Prompt.Template == "gguf" ? null : adapter.Manifest.Prompt.Template), llm);
         Decodes = decodes;
@@ -110,9 +111,10 @@ public sealed class VisionAssistant : IAsyncDisposable
     private async Task<(ImageEmbedding Embedding, ImageReport Report)> EmbedAsync(AssistantImage image, int index, PreprocessOptions preprocess,
         CancellationToken cancellationToken)
     {
-        EmbeddedImage e = await Embedder.EmbedAsync(image.Bytes, image.Name, preprocess, cancellationToken).ConfigureAwait(false);
+        // A session holds at most MaxSessionTokens positions, answer included: an image that alone would not fit is refused unencoded.
+        EmbeddedImage e = await Embedder.EmbedAsync(image.Bytes, image.Name, preprocess, Engine.Options.MaxSessionTokens - 1, cancellationToken).ConfigureAwait(false);
         return (e.Embedding, new ImageReport(index, image.Name, e.OriginalWidth, e.OriginalHeight, e.Resolution, e.Mode.ToString().ToLowerInvariant(),
-            e.Embedding.Tokens, e.Elapsed.TotalMilliseconds, e.Cached));
+            e.Embedding.Tokens, e.Elapsed.TotalMilliseconds, e.Cached) { GridColumns = e.Layout.Grid.Columns, GridRows = e.Layout.Grid.Rows });
     }
 
     internal PromptBuilder Prompts => _prompts;

@@ -1,6 +1,10 @@
 using WebSsl.Language.Prompting;
+using WebSsl.Vision.Images.Tiling;
 
 namespace WebSsl.Multimodal.Embedding;
+
+/// <summary>A cached image: its embedding and the views it was read as.</summary>
+public sealed record CachedImage(ImageEmbedding Embedding, ViewLayout Layout);
 
 /// <summary>
 /// Image embeddings by key (content hash + preprocessing + adapter), least recently used evicted first once the values
@@ -9,8 +13,8 @@ namespace WebSsl.Multimodal.Embedding;
 public sealed class EmbeddingCache(long maxBytes)
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, LinkedListNode<(string Key, ImageEmbedding Value)>> _entries = new(StringComparer.Ordinal);
-    private readonly LinkedList<(string Key, ImageEmbedding Value)> _order = new();
+    private readonly Dictionary<string, LinkedListNode<(string Key, CachedImage Value)>> _entries = new(StringComparer.Ordinal);
+    private readonly LinkedList<(string Key, CachedImage Value)> _order = new();
     private long _bytes;
 
     public long Bytes
@@ -35,7 +39,7 @@ public sealed class EmbeddingCache(long maxBytes)
         }
     }
 
-    public bool TryGet(string key, out ImageEmbedding embedding)
+    public bool TryGet(string key, out CachedImage embedding)
     {
         lock (_gate)
         {
@@ -51,9 +55,9 @@ public sealed class EmbeddingCache(long maxBytes)
         return false;
     }
 
-    public void Add(string key, ImageEmbedding embedding)
+    public void Add(string key, CachedImage embedding)
     {
-        long size = (long)embedding.Values.Length * sizeof(float);
+        long size = (long)embedding.Embedding.Values.Length * sizeof(float);
         if (size > maxBytes)
         {
             return; // larger than the whole budget: not worth evicting everything for
@@ -70,7 +74,7 @@ public sealed class EmbeddingCache(long maxBytes)
             {
                 _order.RemoveLast();
                 _entries.Remove(oldest.Value.Key);
-                _bytes -= (long)oldest.Value.Value.Values.Length * sizeof(float);
+                _bytes -= (long)oldest.Value.Value.Embedding.Values.Length * sizeof(float);
             }
         }
     }

@@ -7,6 +7,7 @@ using WebSsl.Multimodal.Adapters;
 using WebSsl.Multimodal.Projectors;
 using WebSsl.Vision;
 using WebSsl.Vision.Images;
+using WebSsl.Vision.Images.Tiling;
 using static TorchSharp.torch;
 
 namespace WebSsl.Multimodal.Embedding;
@@ -27,17 +28,28 @@ public sealed record ImageEmbedderOptions
     public TimeSpan BatchWindow { get; init; } = TimeSpan.FromMilliseconds(10);
 
     public int MaxBatch { get; init; } = 8;
+
+    /// <summary>Most embedding rows one image may become (global view, tiles and separators); larger layouts are refused before encoding.</summary>
+    public int MaxTokensPerImage { get; init; } = 8192;
 }
 
 /// <summary>An image's embedding and what was done to get it.</summary>
-public sealed record EmbeddedImage(ImageEmbedding Embedding, int OriginalWidth, int OriginalHeight, int Resolution, PreprocessMode Mode, TimeSpan Elapsed, bool Cached);
+public sealed record EmbeddedImage(ImageEmbedding Embedding, int OriginalWidth, int OriginalHeight, int Resolution, PreprocessMode Mode, TimeSpan Elapsed, bool Cached)
+{
+    /// <summary>The views the image was read as (the global view alone without tiling).</summary>
+    public ViewLayout Layout { get; init; } = ViewLayout.GlobalOnly;
+}
+
+/// <summary>An image whose views would take more embedding rows than allowed: refused before it is encoded.</summary>
+public sealed class ImageTooLargeForBudgetException(string message) : WebSslException(ProblemKind.BadInput, "image-token-budget", message);
 
 /// <summary>
 /// The one path from an image to the LLM's input embeddings (LLaVA's <c>encode_images</c>), used by serving, training's
 /// validation, evaluation and tests: check the bytes against the limits, look the content up in the cache, decode
 /// (within the shared decode gate), turn the picture into encoder inputs, encode them (batched with images arriving at
-/// the same time), select the trained layer, project, and concatenate the rows of every input in order. One image is
-/// one encoder input today; tiles and document pages become several in <see cref="EncoderInputs"/>, nowhere else.
+/// the same time), select the trained layer, project, and lay the views out for the LLM. Without tiling an image is one
+/// encoder input; with the adapter's tiling scheme it is a global view and tiles (<see cref="ImageViews"/>), laid out by
+/// the projector with its learned separators (<see cref="Projector.Arrange"/>), as in training.
 /// </summary>
 public sealed class ImageEmbedder : IAsyncDisposable
 {
@@ -87,8 +99,18 @@ public sealed class ImageEmbedder : IAsyncDisposable
     /// <summary>The preprocessing the projector was trained with.</summary>
     public PreprocessOptions Preprocess { get; }
 
-    /// <summary>Image tokens one encoder input becomes.</summary>
+    /// <summary>Image tokens one encoder input (one view) becomes at the trained resolution.</summary>
     public int TokensPerImage { get; }
+
+    /// <summary>How images are cut into views (the adapter's scheme); null: one view per image.</summary>
+    public TilingOptions? Tiling => Projector.Config.Tiling;
+
+    /// <summary>Embedding rows an image laid out as <paramref name="layout"/> becomes at <paramref name="resolution"/> (default: the trained one).</summary>
+    public int RowsFor(ViewLayout layout, int? resolution = null)
+    {
+        int side = (resolution ?? Preprocess.Resolution ?? Encoder.Config.ImageSize) / Encoder.Config.PatchSize;
+        return Projector.Rows(layout, side * side + (Features.KeepCls ? 1 : 0));
+    }
 
     public EmbeddingCache Cache { get; }
 
@@ -122,35 +144,61 @@ public sealed class ImageEmbedder : IAsyncDisposable
     /// embedder, so to this encoder and projector), or decoded within the gate and its inputs encoded together, in a batch
     /// with other images arriving at the same time.
     /// </summary>
-    public async Task<EmbeddedImage> EmbedAsync(ReadOnlyMemory<byte> bytes, string name, PreprocessOptions? preprocess = null, CancellationToken cancellationToken = default)
+    /// <param name="tokenBudget">Most rows the caller can take for this image (e.g. what is left of the context); the
+    /// configured <see cref="ImageEmbedderOptions.MaxTokensPerImage"/> applies as well.</param>
+    /// <exception cref="ImageTooLargeForBudgetException">before any encoding, with the layout's numbers.</exception>
+    public async Task<EmbeddedImage> EmbedAsync(ReadOnlyMemory<byte> bytes, string name, PreprocessOptions? preprocess = null, int? tokenBudget = null,
+        CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
         preprocess ??= Preprocess;
         ImageHeader header = ImageLoader.Inspect(bytes.Span, name, Options.ImageLimits);
         int resolution = preprocess.Resolution ?? Preprocess.Resolution ?? Encoder.Config.ImageSize;
         string key = Convert.ToHexStringLower(SHA256.HashData(bytes.Span)) + $"|{preprocess.Mode}|{resolution}|{preprocess.Enhancement}";
-        EmbeddedImage Result(ImageEmbedding embedding, bool cached) => new(embedding, header.Width, header.Height, resolution, preprocess.Mode, clock.Elapsed, cached);
-        if (Cache.TryGet(key, out ImageEmbedding hit))
+        if (Cache.TryGet(key, out CachedImage hit))
         {
-            return Result(hit, cached: true);
+            CheckBudget(name, header, hit.Layout, resolution, tokenBudget);
+            return Result(hit.Embedding, hit.Layout, cached: true);
         }
-        IReadOnlyList<Tensor> inputs = await _decodes.RunAsync(name, () =>
+        if (ImageViews.PlanFromSize(header.Width, header.Height, Tiling, resolution) is ViewLayout known)
+        {
+            CheckBudget(name, header, known, resolution, tokenBudget); // before decoding anything
+        }
+        (IReadOnlyList<Tensor> inputs, ViewLayout layout) = await _decodes.RunAsync(name, () =>
         {
             using Image<Rgb24> decoded = ImageLoader.Load(bytes.Span, name, Options.ImageLimits);
-            return EncoderInputs(decoded, preprocess);
+            ViewLayout planned = ImageViews.Plan(decoded, Tiling, resolution);
+            CheckBudget(name, header, planned, resolution, tokenBudget); // auto: decoded and measured, still not encoded
+            return (ImageViews.Pixels(decoded, planned, Encoder.Preprocessor, preprocess), planned);
         }, cancellationToken).ConfigureAwait(false);
         Task<Tensor>[] encoding = inputs.Select(input => _batcher.Value.EncodeAsync(input, cancellationToken)).ToArray();
         try
         {
             Tensor[] features = await Task.WhenAll(encoding).ConfigureAwait(false);
-            ImageEmbedding embedding = Project(features);
-            Cache.Add(key, embedding);
-            return Result(embedding, cached: false);
+            ImageEmbedding embedding = Project(features, layout);
+            Cache.Add(key, new CachedImage(embedding, layout));
+            return Result(embedding, layout, cached: false);
         }
         finally
         {
             DisposeAll(inputs);
             DisposeAll(encoding.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result)); // also when another input failed
+        }
+
+        EmbeddedImage Result(ImageEmbedding embedding, ViewLayout layout, bool cached) =>
+            new(embedding, header.Width, header.Height, resolution, preprocess.Mode, clock.Elapsed, cached) { Layout = layout };
+    }
+
+    private void CheckBudget(string name, ImageHeader header, ViewLayout layout, int resolution, int? tokenBudget)
+    {
+        int rows = RowsFor(layout, resolution);
+        int limit = Math.Min(Options.MaxTokensPerImage, tokenBudget ?? int.MaxValue);
+        if (rows > limit)
+        {
+            string where = tokenBudget is int budget && budget < Options.MaxTokensPerImage ? $"{budget} positions are left in the context" : $"at most {Options.MaxTokensPerImage} are allowed per image";
+            throw new ImageTooLargeForBudgetException(
+                $"{name}: {header.Width}x{header.Height} read as {layout} ({layout.Views} views of {resolution}px) needs {rows} image tokens; {where}. " +
+                "Ask about fewer or smaller images, or use an adapter with fewer tiles or token merging.");
         }
     }
 
@@ -158,11 +206,13 @@ public sealed class ImageEmbedder : IAsyncDisposable
     public ImageEmbedding Embed(Image<Rgb24> image, PreprocessOptions? preprocess = null, CancellationToken cancellationToken = default)
     {
         using var scope = NewDisposeScope(); // the per-input views of the features; nothing but floats leaves
-        IReadOnlyList<Tensor> inputs = EncoderInputs(image, preprocess ?? Preprocess);
+        preprocess ??= Preprocess;
+        ViewLayout layout = ImageViews.Plan(image, Tiling, preprocess.Resolution ?? Preprocess.Resolution ?? Encoder.Config.ImageSize);
+        IReadOnlyList<Tensor> inputs = ImageViews.Pixels(image, layout, Encoder.Preprocessor, preprocess);
         try
         {
             using Tensor features = Encoder.EncodeFeatures(inputs, Features, cancellationToken);
-            return Project(Enumerable.Range(0, inputs.Count).Select(i => features[i]).ToList());
+            return Project(Enumerable.Range(0, inputs.Count).Select(i => features[i]).ToList(), layout);
         }
         finally
         {
@@ -170,18 +220,12 @@ public sealed class ImageEmbedder : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// The encoder inputs (pixel_values [3, H, W], in the order their rows reach the LLM) that one picture becomes: the
-    /// whole image, preprocessed as trained. The one place where an image could become several views.
-    /// </summary>
-    private IReadOnlyList<Tensor> EncoderInputs(Image<Rgb24> image, PreprocessOptions preprocess) => [Encoder.Preprocessor.ToPixelValues(image, preprocess)];
-
-    /// <summary>Projects the encoder features [tokens, hidden] of each input and concatenates their rows.</summary>
-    private ImageEmbedding Project(IReadOnlyList<Tensor> features)
+    /// <summary>Projects the encoder features [tokens, hidden] of each view and lays them out as the projector was trained to.</summary>
+    private ImageEmbedding Project(IReadOnlyList<Tensor> features, ViewLayout layout)
     {
         using var scope = NewDisposeScope();
         using var inference = no_grad();
-        Tensor embedded = cat(features.Select(f => Projector.forward(f.unsqueeze(0))[0]).ToArray()).contiguous();
+        Tensor embedded = Projector.Arrange(Projector.forward(stack(features.ToArray())), layout).contiguous();
         return new ImageEmbedding(embedded.data<float>().ToArray(), (int)embedded.shape[1]);
     }
 

@@ -15,7 +15,7 @@ internal static class MultimodalCollator
     {
         var llama = models.Llama;
         var images = batch.SelectMany(b => b.Record.Images).ToList();
-        Tensor? projected = images.Count > 0 ? models.Projector.forward(models.Features(images, cancellationToken)) : null;
+        IReadOnlyList<Tensor>? projected = images.Count > 0 ? models.ImageRows(images, cancellationToken) : null;
         int dim = llama.Hyper.EmbeddingSize;
         int longest = batch.Max(b => b.Sequence.Length);
         var rows = new List<Tensor>();

@@ -2,23 +2,24 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using WebSsl.Vision;
 using WebSsl.Vision.Images;
+using WebSsl.Vision.Images.Tiling;
 using static TorchSharp.torch;
 
 namespace WebSsl.Training.Data;
 
 /// <summary>
-/// Preprocessed pixel_values kept in memory for runs that train the encoder (its features change every step, so they
+/// Preprocessed pixel_values of every view of an image ([views, 3, H, W]: the global view, then its tiles) kept in memory for runs that train the encoder (its features change every step, so they
 /// cannot be cached; decoding and resizing the same image every epoch would cost more than the step). Bounded: beyond
 /// <see cref="MaxBytes"/> images are preprocessed each time.
 /// </summary>
-public sealed class PixelCache(VisionEncoder encoder, PreprocessOptions preprocess, long maxBytes = 4L << 30) : IDisposable
+public sealed class PixelCache(VisionEncoder encoder, PreprocessOptions preprocess, ViewPlanner views, long maxBytes = 4L << 30) : IDisposable
 {
     private readonly Dictionary<string, Tensor> _pixels = new(StringComparer.Ordinal);
     private long _bytes;
 
     public long MaxBytes { get; } = maxBytes;
 
-    /// <summary>pixel_values [3, H, W] (float32, CPU); the caller must not dispose it.</summary>
+    /// <summary>pixel_values [views, 3, H, W] (float32, CPU); the caller must not dispose it.</summary>
     public Tensor Get(ImageSource image)
     {
         string key = image.Path ?? image.Label;
@@ -27,7 +28,12 @@ public sealed class PixelCache(VisionEncoder encoder, PreprocessOptions preproce
             return cached;
         }
         using Image<Rgb24> loaded = ImageLoader.Load(image.ReadBytes(), image.Label);
-        Tensor pixels = encoder.Preprocessor.ToPixelValues(loaded, preprocess);
+        IReadOnlyList<Tensor> planned = ImageViews.Pixels(loaded, views.Plan(image, loaded), encoder.Preprocessor, preprocess);
+        Tensor pixels = stack(planned.ToArray());
+        foreach (Tensor view in planned)
+        {
+            view.Dispose();
+        }
         long size = pixels.numel() * 4;
         if (_bytes + size <= MaxBytes)
         {

@@ -42,19 +42,24 @@ public sealed class SequenceBuilder
 {
     private readonly LanguageModel _model;
     private readonly PromptBuilder _prompts;
-    private readonly int _imageTokens;
-    private readonly float[] _placeholderValues;
+    private readonly Func<ImageSource, int> _imageRows;
     private readonly List<ImageEmbedding> _placeholders = [];
 
     /// <param name="imageTokens">Embedding rows each image becomes (the projector's output tokens).</param>
     /// <param name="maxLength">Longest sequence allowed (the training context).</param>
     public SequenceBuilder(LanguageModel model, PromptBuilder prompts, int imageTokens, int maxLength)
+        : this(model, prompts, _ => imageTokens, maxLength)
+    {
+    }
+
+    /// <param name="imageRows">Embedding rows an image becomes (with tiles, they depend on the image).</param>
+    /// <param name="maxLength">Longest sequence allowed (the training context).</param>
+    public SequenceBuilder(LanguageModel model, PromptBuilder prompts, Func<ImageSource, int> imageRows, int maxLength)
     {
         _model = model;
         _prompts = prompts;
-        _imageTokens = imageTokens;
+        _imageRows = imageRows;
         MaxLength = maxLength;
-        _placeholderValues = new float[imageTokens * model.EmbeddingSize];
     }
 
     public int MaxLength { get; }
@@ -69,6 +74,7 @@ public sealed class SequenceBuilder
         {
             throw new SequenceException("no assistant answer to learn from.");
         }
+        _placeholders.Clear();
         var turns = new List<ChatTurn>();
         var answers = new List<int[]>();
         int nextImage = 0;
@@ -87,7 +93,7 @@ public sealed class SequenceBuilder
                     break;
                 case ChatRole.User:
                     int count = VqaRecord.CountMarkers(text);
-                    turns.Add(new ChatTurn(ChatRole.User, text) { Images = Enumerable.Range(nextImage, count).Select(Placeholder).ToArray() });
+                    turns.Add(new ChatTurn(ChatRole.User, text) { Images = Enumerable.Range(nextImage, count).Select(i => Placeholder(record, i)).ToArray() });
                     nextImage += count;
                     break;
                 default:
@@ -153,12 +159,13 @@ public sealed class SequenceBuilder
     public void CheckServingAgreement(VqaRecord record, TrainingSequence sequence)
     {
         int firstAnswer = record.Turns.ToList().FindIndex(t => t.Role == ChatRole.Assistant);
+        _placeholders.Clear();
         var before = new List<ChatTurn>();
         int nextImage = 0;
         foreach (var (role, text) in record.Turns.Take(firstAnswer))
         {
             int count = role == ChatRole.User ? VqaRecord.CountMarkers(text) : 0;
-            before.Add(new ChatTurn(role, text) { Images = Enumerable.Range(nextImage, count).Select(Placeholder).ToArray() });
+            before.Add(new ChatTurn(role, text) { Images = Enumerable.Range(nextImage, count).Select(i => Placeholder(record, i)).ToArray() });
             nextImage += count;
         }
         var served = _prompts.Build(before, addGenerationPrompt: true).Items().Select(i => i.IsToken ? i.Token : -1).ToArray();
@@ -171,11 +178,13 @@ public sealed class SequenceBuilder
         }
     }
 
-    private ImageEmbedding Placeholder(int index)
+    /// <summary>A stand-in of the right size for the record's image <paramref name="index"/>, told apart from the others by identity.</summary>
+    private ImageEmbedding Placeholder(VqaRecord record, int index)
     {
         while (_placeholders.Count <= index)
         {
-            _placeholders.Add(new ImageEmbedding(_placeholderValues, _model.EmbeddingSize));
+            int rows = _imageRows(record.Images[_placeholders.Count]);
+            _placeholders.Add(new ImageEmbedding(new float[rows * _model.EmbeddingSize], _model.EmbeddingSize));
         }
         return _placeholders[index];
     }

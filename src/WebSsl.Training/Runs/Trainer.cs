@@ -78,13 +78,25 @@ public static class Trainer
             InputSize = encoder.Config.HiddenSize,
             OutputSize = llm.EmbeddingSize,
             TokenGrid = options.TokenGrid,
+            TokenMerge = options.TokenMerge,
+            Tiling = options.Tiling,
         };
         projectorConfig.Validate();
+        if (inputs.Features.KeepCls && options.TokenMerge is not null)
+        {
+            throw new BadInputException("a token merge needs patch tokens only; drop the CLS token or the merge.");
+        }
         int patchTokens = encoderIdentity.TokenGrid * encoderIdentity.TokenGrid + (inputs.Features.KeepCls ? 1 : 0);
-        int imageTokens = options.TokenGrid is int grid ? grid * grid : patchTokens;
+        if (options.TokenMerge is int merge && (options.TokenGrid ?? encoderIdentity.TokenGrid) % merge != 0)
+        {
+            throw new BadInputException($"a {options.TokenGrid ?? encoderIdentity.TokenGrid}x{options.TokenGrid ?? encoderIdentity.TokenGrid} patch grid cannot be merged in {merge}x{merge} blocks; " +
+                "choose a resolution or --token-grid whose side is a multiple of the merge.");
+        }
+        var views = new ViewPlanner(options.Tiling, encoderIdentity.Resolution);
+        int ImageRows(ImageSource image) => Projector.RowsOf(projectorConfig, views.Plan(image), patchTokens);
         ChatTemplate template = ChatTemplate.For(llm, inputs.Template);
         var prompts = new PromptBuilder(template, llm);
-        var builder = new SequenceBuilder(llm, prompts, imageTokens, options.MaxSequenceLength);
+        var builder = new SequenceBuilder(llm, prompts, ImageRows, options.MaxSequenceLength);
 
         // ---- data: validated, split deterministically
         progress?.Report(new TrainingProgress(0, 0, 0, double.NaN, 0, 0, TimeSpan.Zero, TimeSpan.Zero, "checking the data"));
@@ -119,7 +131,7 @@ public static class Trainer
         // ---- projector, optimizer, and where to start
         manual_seed(options.Seed);
         using var projector = new Projector(projectorConfig);
-        var cache = new FeatureCache(encoder, inputs.Features, inputs.Preprocess, inputs.FeatureCacheDirectory ?? Path.Combine(output, "feature-cache"));
+        var cache = new FeatureCache(encoder, inputs.Features, inputs.Preprocess, inputs.FeatureCacheDirectory ?? Path.Combine(output, "feature-cache"), views);
         using var models = new TunedModels(options.Tune, projector, llama, encoder, cache, inputs.Features, inputs.Preprocess);
         using AdamW optimizer = optim.AdamW(models.Parameters, options.LearningRate, 0.9, 0.999, 1e-8, options.WeightDecay);
         var fingerprint = new RunFingerprint

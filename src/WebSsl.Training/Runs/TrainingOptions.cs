@@ -40,6 +40,15 @@ public sealed record TrainingOptions
     /// <summary>Resize the patch grid to this many tokens per side before projecting (e.g. 24 for 576 tokens).</summary>
     public int? TokenGrid { get; init; }
 
+    /// <summary>
+    /// Merge each n×n block of patch features into one token before projecting (2: InternVL's pixel shuffle, 4× fewer
+    /// tokens); null merges nothing.
+    /// </summary>
+    public int? TokenMerge { get; init; }
+
+    /// <summary>Read each image as a global view plus tiles (recorded in the adapter, used alike when serving); null: one view.</summary>
+    public Vision.Images.Tiling.TilingOptions? Tiling { get; init; }
+
     /// <summary>Longest training sequence (text + image positions).</summary>
     public int MaxSequenceLength { get; init; } = 2048;
 

@@ -5,6 +5,7 @@ using WebSsl.Training.Llm;
 using WebSsl.Vision;
 using WebSsl.Vision.Checkpoints;
 using WebSsl.Vision.Images;
+using WebSsl.Vision.Images.Tiling;
 using static TorchSharp.torch;
 
 namespace WebSsl.Training.Runs;
@@ -52,7 +53,7 @@ internal sealed class TunedModels : IDisposable
         if (mode == TuneMode.All)
         {
             parameters.AddRange(encoder.SetTrainable(true));
-            _pixels = new PixelCache(encoder, preprocess);
+            _pixels = new PixelCache(encoder, preprocess, cache.Views);
         }
         Parameters = parameters;
     }
@@ -67,16 +68,34 @@ internal sealed class TunedModels : IDisposable
 
     public IReadOnlyList<Parameter> Parameters { get; }
 
-    /// <summary>Features [N, tokens, D] of the images, in order; differentiable with respect to the encoder when it is tuned.</summary>
-    public Tensor Features(IReadOnlyList<ImageSource> images, CancellationToken cancellationToken)
+    /// <summary>
+    /// The LLM's rows [rows_i, n_embd] for each image, in order: every view's features (from the cache, or from the
+    /// encoder with gradients when it is tuned) projected in one batch, then laid out by the projector as serving lays
+    /// them out (<see cref="Projector.Arrange"/>).
+    /// </summary>
+    public IReadOnlyList<Tensor> ImageRows(IReadOnlyList<ImageSource> images, CancellationToken cancellationToken)
     {
+        Tensor features;
         if (_pixels is null)
         {
-            return stack(images.Select(image => _cache.Get(image, cancellationToken)).ToArray());
+            features = cat(images.Select(image => _cache.Get(image, cancellationToken)).ToArray());
         }
-        cancellationToken.ThrowIfCancellationRequested();
-        Tensor batch = stack(images.Select(_pixels.Get).ToArray()).to(Encoder.ComputeDType, Encoder.Device);
-        return Encoder.TrainingFeatures(batch, _selection).to(ScalarType.Float32);
+        else
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Tensor batch = cat(images.Select(_pixels.Get).ToArray()).to(Encoder.ComputeDType, Encoder.Device);
+            features = Encoder.TrainingFeatures(batch, _selection).to(ScalarType.Float32);
+        }
+        Tensor projected = Projector.forward(features);
+        var rows = new List<Tensor>(images.Count);
+        int view = 0;
+        foreach (ImageSource image in images)
+        {
+            ViewLayout layout = _cache.Views.Plan(image);
+            rows.Add(Projector.Arrange(projected.narrow(0, view, layout.Views), layout));
+            view += layout.Views;
+        }
+        return rows;
     }
 
     /// <summary>The weights a checkpoint must hold besides the projector, by file.</summary>
