@@ -67,3 +67,52 @@ public sealed class ProjectorTests
         Assert.Contains("mlp2x_gelu", error.Message);
     }
 }
+
+/// <summary>Token merging and the layout of tiled images, as the projector does them.</summary>
+public sealed class ProjectorLayoutTests
+{
+    [Fact]
+    public void A_2x2_merge_concatenates_each_block_of_neighbours_into_one_token()
+    {
+        // A 4x4 grid whose feature is its index: the first merged token is patches 0, 1, 4, 5 (row by row within the block).
+        using Tensor patches = arange(16, dtype: ScalarType.Float32).reshape(1, 16, 1);
+        using Tensor merged = Projector.MergeTokens(patches, 2);
+        Assert.Equal([1L, 4, 4], merged.shape);
+        Assert.Equal(new[] { 0f, 1, 4, 5 }, merged[0, 0].data<float>().ToArray());
+        Assert.Equal(new[] { 10f, 11, 14, 15 }, merged[0, 3].data<float>().ToArray());
+
+        using var projector = new Projector(new ProjectorConfig { InputSize = 3, OutputSize = 5, TokenMerge = 2 });
+        Assert.Equal([5L, 12], projector.named_parameters().First().parameter.shape); // the first Linear reads 4 x 3 features
+        Assert.Equal(4, projector.OutputTokens(16));
+        Assert.Equal([2L, 4, 5], projector.forward(randn(2, 16, 3)).shape);
+    }
+
+    [Fact]
+    public void A_merge_needs_a_grid_it_divides()
+    {
+        Assert.Contains("multiple of 2", Assert.Throws<BadInputException>(() => Projector.MergeTokens(zeros(1, 9, 2), 2)).Message);
+        Assert.Contains("divisible by 2", Assert.Throws<BadInputException>(() => new ProjectorConfig { InputSize = 2, OutputSize = 2, TokenGrid = 5, TokenMerge = 2 }.Validate()).Message);
+        Assert.Contains("not supported", Assert.Throws<BadInputException>(() => new ProjectorConfig { InputSize = 2, OutputSize = 2, TokenMerge = 1 }.Validate()).Message);
+    }
+
+    [Fact]
+    public void Tiles_are_laid_out_after_the_global_view_with_a_separator_and_a_row_break_after_each_row()
+    {
+        using var projector = new Projector(new ProjectorConfig { InputSize = 2, OutputSize = 2, Tiling = new() });
+        Assert.Equal(["0.bias", "0.weight", "2.bias", "2.weight", "image_newline", "view_separator"], projector.named_parameters().Select(p => p.name).Order());
+        var p = projector.named_parameters().ToDictionary(x => x.name, x => x.parameter);
+        // 7 views of 3 tokens, each view's rows filled with its index.
+        using Tensor views = arange(7, dtype: ScalarType.Float32).reshape(7, 1, 1).expand(7, 3, 2).contiguous();
+        var layout = new WebSsl.Vision.Images.Tiling.ViewLayout(new WebSsl.Vision.Images.Tiling.TileGrid(2, 3));
+        using Tensor rows = projector.Arrange(views, layout);
+        Assert.Equal(projector.Rows(layout, 3), (int)rows.shape[0]);
+        Assert.Equal(3 + 1 + 6 * 3 + 3, (int)rows.shape[0]);
+        float[] first = Enumerable.Range(0, (int)rows.shape[0]).Select(i => rows[i, 0].item<float>()).ToArray();
+        float sep = p["view_separator"][0].item<float>(), nl = p["image_newline"][0].item<float>();
+        Assert.Equal(new[] { 0f, 0, 0, sep, 1, 1, 1, 2, 2, 2, nl, 3, 3, 3, 4, 4, 4, nl, 5, 5, 5, 6, 6, 6, nl }, first);
+
+        // An image that needs no tiles is its global view alone, as without tiling.
+        using Tensor one = projector.Arrange(views[..1], WebSsl.Vision.Images.Tiling.ViewLayout.GlobalOnly);
+        Assert.Equal([3L, 2], one.shape);
+    }
+}
