@@ -24,7 +24,7 @@ internal static class ChatCommands
         preprocess.AcceptOnlyFromAmong("crop", "pad", "stretch");
         Option<int?> resolution = SharedOptions.Resolution();
         var pages = new Option<string?>("--pages") { Description = "For a PDF given with --image: the pages to ask about, N or N-M (default: all, at most 32)." };
-        var dpi = new Option<int>("--dpi") { DefaultValueFactory = _ => new PdfRenderOptions().Dpi, Description = "Resolution PDF pages are rendered at." };
+        var dpi = new Option<int?>("--dpi") { Description = "Resolution PDF pages are rendered at (default: chosen for the adapter's views, 50-300 dpi)." };
         var command = new Command("ask", "Ask one question (about images, with --encoder/--adapter/--llm/--image) and stream the answer to stdout; timings go to stderr. " +
             "With no model options the demo assistant answers.")
         {
@@ -44,7 +44,7 @@ internal static class ChatCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             AssistantTask asked = AssistantTasks.Parse(parse.GetValue(task)!);
-            var documents = new DocumentPages(PageRange(parse.GetValue(pages)), new PdfRenderOptions { Dpi = parse.GetValue(dpi) });
+            var documents = new DocumentPages(PageRange.Parse(parse.GetValue(pages), "--pages"), parse.GetValue(dpi));
             if (parse.GetValue(adapter) is { } adapterFolder)
             {
                 return await AskAboutImages(context, parse, options, parse.GetValue(encoder)!.FullName, parse.GetValue(options.Llm)!.FullName, adapterFolder.FullName,
@@ -124,18 +124,20 @@ internal static class ChatCommands
         FileInfo[] files, DocumentPages documents, string question, AssistantTask task, string? preprocess, int? resolution, CancellationToken cancellationToken)
     {
         int context_ = parse.GetValue(options.Context);
-        List<AssistantImage> images = await documents.LoadAsync(files, cancellationToken);
+        // The files were named on the command line: as many images as they hold, within the renderer's pages per document.
+        int most = Math.Max(4, files.Length * new PdfRenderOptions().MaxPages);
         await using VisionAssistant assistant = await VisionAssistant.LoadAsync(new AssistantOptions
         {
             EncoderPath = encoder,
             LlmPath = llm,
             AdapterPath = adapter,
-            MaxImagesPerTurn = Math.Max(4, images.Count),
-            MaxImagesPerRequest = Math.Max(16, images.Count),
+            MaxImagesPerTurn = most,
+            MaxImagesPerRequest = Math.Max(16, most),
             Threads = parse.GetValue(options.Threads),
             GpuLayers = parse.GetValue(options.GpuLayers),
             Engine = new EngineOptions { MaxSessions = 1, MaxQueue = 0, ContextSize = context_, MaxSessionTokens = context_ },
         }, SemanticKernelTaskPrompts.Load(), cancellationToken: cancellationToken);
+        List<AssistantImage> images = await documents.LoadAsync(files, assistant, cancellationToken);
         using AssistantSession session = assistant.CreateSession(task);
         var asked = new AssistantQuestion(question)
         {
@@ -161,42 +163,11 @@ internal static class ChatCommands
         return 0;
     }
 
-    /// <summary>"3" or "2-5" as (first, last); null for all pages.</summary>
-    private static (int First, int Last)? PageRange(string? text)
+    /// <summary>The --pages and --dpi choices for the PDFs among the --image files.</summary>
+    private sealed record DocumentPages(PageRange? Pages, int? Dpi)
     {
-        if (text is null)
-        {
-            return null;
-        }
-        string[] parts = text.Split('-', StringSplitOptions.TrimEntries);
-        if (parts.Length is 1 or 2 && int.TryParse(parts[0], out int first) && int.TryParse(parts[^1], out int last) && first >= 1 && last >= first)
-        {
-            return (first, last);
-        }
-        throw new BadInputException($"--pages '{text}': give a page (3) or a range (2-5), counting from 1.");
-    }
-
-    /// <summary>The files given with --image as the assistant's images: images as they are, each PDF as its rendered pages.</summary>
-    private sealed record DocumentPages((int First, int Last)? Pages, PdfRenderOptions Render)
-    {
-        public async Task<List<AssistantImage>> LoadAsync(IEnumerable<FileInfo> files, CancellationToken cancellationToken)
-        {
-            var images = new List<AssistantImage>();
-            foreach (FileInfo file in files)
-            {
-                byte[] bytes = await File.ReadAllBytesAsync(file.FullName, cancellationToken);
-                if (!PdfRenderer.LooksLikePdf(bytes))
-                {
-                    images.Add(new AssistantImage(bytes, file.Name));
-                    continue;
-                }
-                foreach (RenderedPage page in await PdfRenderer.RenderAsync(bytes, file.Name, Pages?.First, Pages?.Last, Render, cancellationToken))
-                {
-                    images.Add(new AssistantImage(page.Png, $"{file.Name} page {page.Number}"));
-                }
-            }
-            return images;
-        }
+        public Task<List<AssistantImage>> LoadAsync(IEnumerable<FileInfo> files, VisionAssistant reader, CancellationToken cancellationToken) =>
+            DocumentImages.LoadFilesAsync(files.Select(f => f.FullName), Pages, reader.DocumentRendering with { Dpi = Dpi }, cancellationToken);
     }
 
     private static async Task<GenerationResult> Stream(CliContext context, TextChat conversation, string question, SamplingOptions sampling,

@@ -119,6 +119,10 @@ public sealed class VisionAssistant : IAsyncDisposable
 
     internal PromptBuilder Prompts => _prompts;
 
+    /// <summary>How PDF pages are rendered for this reader: enough pixels for its views (the global view and its most tiles), no more.</summary>
+    public Vision.Documents.PdfRenderOptions DocumentRendering =>
+        Vision.Documents.PdfRenderOptions.ForReader(Embedder.Preprocess.Resolution ?? Encoder.Config.ImageSize, Vision.Images.Tiling.ImageViews.MaxViews(Embedder.Tiling));
+
     /// <summary>Greedy: questions about charts and documents want the most likely reading, the same every time.</summary>
     public static SamplingOptions DefaultSampling { get; } = SamplingOptions.Greedy with { MaxTokens = 512 };
 

@@ -7,8 +7,26 @@ namespace WebSsl.Vision.Documents;
 /// <summary>How PDF pages are rasterized, and the limits every document is held to.</summary>
 public sealed record PdfRenderOptions
 {
-    /// <summary>Rendering resolution; 150 dpi gives a letter page of 1275 x 1650 pixels (about 2 x 3 tiles of 448 px).</summary>
-    public int Dpi { get; init; } = 150;
+    /// <summary>Rendering resolution; null chooses one per document from <see cref="TargetPixelsPerPage"/> (150 dpi gives a letter page of 1275 x 1650 pixels, about 2 x 3 tiles of 448 px).</summary>
+    public int? Dpi { get; init; }
+
+    /// <summary>
+    /// Pixels a page should have when the resolution is chosen: what the reader can use (its views' pixels) with room for
+    /// resampling; the first page's size decides, between <see cref="MinDpi"/> and <see cref="MaxDpi"/>.
+    /// </summary>
+    public long TargetPixelsPerPage { get; init; } = 1275L * 1650;
+
+    public const int MinDpi = 50;
+
+    public const int MaxDpi = 300;
+
+    /// <summary>The resolution at which a page of <paramref name="widthPt"/> × <paramref name="heightPt"/> points has about <see cref="TargetPixelsPerPage"/> pixels.</summary>
+    public int DpiFor(double widthPt, double heightPt) =>
+        Dpi ?? (int)Math.Clamp(Math.Round(72 * Math.Sqrt(TargetPixelsPerPage / (widthPt * heightPt))), MinDpi, MaxDpi);
+
+    /// <summary>Rendering for a reader whose views are <paramref name="viewSize"/> pixels square, <paramref name="views"/> of them at most per page.</summary>
+    public static PdfRenderOptions ForReader(int viewSize, int views) =>
+        new() { TargetPixelsPerPage = 4L * viewSize * viewSize * Math.Max(1, views - 1) }; // twice each view's side: the resize has detail to work with
 
     /// <summary>Pages one document may render at once.</summary>
     public int MaxPages { get; init; } = 32;
@@ -78,18 +96,19 @@ public static partial class PdfRenderer
             throw new PdfRejectedException(name, PdfRejection.Pages,
                 $"{to - from + 1} pages asked for; at most {options.MaxPages} are rendered at once. Ask for a page range.");
         }
+        int dpi = options.DpiFor(info.PageSizes[from - 1].Width, info.PageSizes[from - 1].Height);
         for (int page = from; page <= to; page++)
         {
             (double width, double height) = info.PageSizes[page - 1];
-            long pixels = (long)Math.Ceiling(width / 72 * options.Dpi) * (long)Math.Ceiling(height / 72 * options.Dpi);
+            long pixels = (long)Math.Ceiling(width / 72 * dpi) * (long)Math.Ceiling(height / 72 * dpi);
             if (pixels > options.MaxPixelsPerPage)
             {
                 throw new PdfRejectedException(name, PdfRejection.PageTooLarge,
-                    $"page {page} is {width:0} x {height:0} pt, {pixels:N0} pixels at {options.Dpi} dpi; the limit is {options.MaxPixelsPerPage:N0}.");
+                    $"page {page} is {width:0} x {height:0} pt, {pixels:N0} pixels at {dpi} dpi; the limit is {options.MaxPixelsPerPage:N0}.");
             }
         }
         string prefix = Path.Combine(work.Path, "page");
-        await RunAsync("pdftoppm", ["-png", "-r", options.Dpi.ToString(CultureInfo.InvariantCulture), "-f", from.ToString(CultureInfo.InvariantCulture),
+        await RunAsync("pdftoppm", ["-png", "-r", dpi.ToString(CultureInfo.InvariantCulture), "-f", from.ToString(CultureInfo.InvariantCulture),
             "-l", to.ToString(CultureInfo.InvariantCulture), work.Document, prefix], work, name, options, deadline.Token, cancellationToken).ConfigureAwait(false);
         var pages = new List<RenderedPage>();
         foreach (string file in Directory.GetFiles(work.Path, "page-*.png"))
