@@ -7,9 +7,11 @@ using WebSsl.Multimodal.Hosting;
 namespace WebSsl.Assistant.SemanticKernel;
 
 /// <summary>
-/// WebSsl.Assistant as a Microsoft.Extensions.AI <see cref="IChatClient"/>: messages may carry images as
-/// <see cref="DataContent"/> (image/*) or <see cref="UriContent"/> (file: URIs); <see cref="ChatOptions"/> map to
-/// sampling (temperature, top-p, top-k, max tokens, stop sequences, seed; AdditionalProperties["ignore_eos"] as llama.cpp's server) and usage is reported. The task comes from
+/// WebSsl.Assistant as a Microsoft.Extensions.AI <see cref="IChatClient"/>: messages may carry images and PDFs as
+/// <see cref="DataContent"/> (image/*, application/pdf) or <see cref="UriContent"/> (file: URIs); a PDF is read as its
+/// pages (all, or <c>AdditionalProperties["pages"]</c>: "3" or "2-5"), each an image of the question. <see cref="ChatOptions"/> map to
+/// sampling (temperature, top-p, top-k, max tokens, stop sequences, seed; AdditionalProperties["ignore_eos"] as llama.cpp's server) and usage is reported,
+/// with how each image was read (<see cref="ImageReport"/>s in the last update's <c>AdditionalProperties["images"]</c>). The task comes from
 /// <c>ChatOptions.AdditionalProperties["task"]</c> (general, ocr, chart, document). Calls with the same
 /// <see cref="ChatOptions.ConversationId"/> share one session, so follow-ups reuse its KV cache; one call at a time per
 /// conversation (a second gets <see cref="ConversationBusyException"/> at once), sessions bounded by the assistant's
@@ -19,8 +21,12 @@ namespace WebSsl.Assistant.SemanticKernel;
 public sealed class WebSslChatClient(AssistantHost host) : IChatClient
 {
     private const int RememberedAnswers = 256;
+    private const string PdfMediaType = "application/pdf";
     /// <summary>Keys of this client's conversations in the assistant's pool, apart from the server's own conversations.</summary>
     private const string PoolPrefix = "chat:";
+
+    /// <summary>The key of the last update's <see cref="ImageReport"/> list: per image, its size, grid, views and tokens.</summary>
+    public const string ImagesProperty = "images";
     private readonly AnswerTokenMemory _answers = new(RememberedAnswers);
 
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
@@ -37,7 +43,12 @@ public sealed class WebSslChatClient(AssistantHost host) : IChatClient
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         VisionAssistant assistant = await host.GetAsync(cancellationToken).ConfigureAwait(false);
-        List<AssistantMessage> conversation = messages.Select(m => ToAssistantMessage(m, options?.ConversationId)).ToList();
+        PageRange? pages = options?.AdditionalProperties?.TryGetValue("pages", out object? p) == true && p is not null ? PageRange.Parse(p.ToString(), "pages") : null;
+        var conversation = new List<AssistantMessage>();
+        foreach (ChatMessage message in messages)
+        {
+            conversation.Add(await ToAssistantMessageAsync(assistant, message, options?.ConversationId, pages, cancellationToken).ConfigureAwait(false));
+        }
         AssistantTask task = options?.AdditionalProperties?.TryGetValue("task", out object? t) == true && t is not null
             ? AssistantTasks.Parse(t.ToString()!)
             : AssistantTask.General;
@@ -69,6 +80,7 @@ public sealed class WebSslChatClient(AssistantHost host) : IChatClient
                         ConversationId = options?.ConversationId,
                         FinishReason = done.Answer.FinishReason is FinishReason.Length or FinishReason.ContextFull ? ChatFinishReason.Length : ChatFinishReason.Stop,
                         Contents = [new UsageContent(Usage(done.Answer))],
+                        AdditionalProperties = new() { [ImagesProperty] = done.Answer.Images },
                     };
                     break;
             }
@@ -81,7 +93,8 @@ public sealed class WebSslChatClient(AssistantHost host) : IChatClient
         : serviceType.IsInstanceOfType(this) ? this
         : null;
 
-    private AssistantMessage ToAssistantMessage(ChatMessage message, string? conversationId)
+    private async Task<AssistantMessage> ToAssistantMessageAsync(VisionAssistant assistant, ChatMessage message, string? conversationId, PageRange? pages,
+        CancellationToken cancellationToken)
     {
         Language.Prompting.ChatRole role = message.Role == ChatRole.System ? Language.Prompting.ChatRole.System
             : message.Role == ChatRole.Assistant ? Language.Prompting.ChatRole.Assistant
@@ -95,10 +108,14 @@ public sealed class WebSslChatClient(AssistantHost host) : IChatClient
                 case DataContent data when data.HasTopLevelMediaType("image"):
                     images.Add(new AssistantImage(data.Data, data.Name ?? $"image {images.Count + 1} ({data.MediaType})"));
                     break;
+                case DataContent data when data.MediaType == PdfMediaType:
+                    images.AddRange(await assistant.LoadForQuestionAsync(data.Data, data.Name ?? $"document {images.Count + 1}.pdf", pages, cancellationToken).ConfigureAwait(false));
+                    break;
                 case DataContent data:
-                    throw new BadInputException($"content of type '{data.MediaType}' is not supported; send images (image/*) or text.");
+                    throw new BadInputException($"content of type '{data.MediaType}' is not supported; send images (image/*), PDFs ({PdfMediaType}) or text.");
                 case UriContent uri when uri.Uri.IsFile:
-                    images.Add(AssistantImage.FromFile(uri.Uri.LocalPath));
+                    byte[] bytes = await File.ReadAllBytesAsync(uri.Uri.LocalPath, cancellationToken).ConfigureAwait(false);
+                    images.AddRange(await assistant.LoadForQuestionAsync(bytes, Path.GetFileName(uri.Uri.LocalPath), pages, cancellationToken).ConfigureAwait(false));
                     break;
                 case UriContent uri:
                     throw new BadInputException($"image URI '{uri.Uri}' is not a local file; download it and send the bytes (DataContent).");

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using SkiaSharp;
 using WebSsl.Training.Demo;
 
 namespace WebSsl.Assistant.Cli.Tests;
@@ -9,23 +8,7 @@ public sealed class AskPdfCommandTests
 {
     private static DemoBundle Shipped => DemoBundle.Open(Path.Combine(AppContext.BaseDirectory, DemoBundle.ShippedFolder), new DemoOptions());
 
-    /// <summary>A PDF whose pages are these images, one page each, at 1 pt per pixel (so 72 dpi gives the pixels back).</summary>
-    private static byte[] PdfOf(params string[] pngs)
-    {
-        using var stream = new SKDynamicMemoryWStream();
-        using (SKDocument document = SKDocument.CreatePdf(stream))
-        {
-            foreach (string png in pngs)
-            {
-                using SKImage image = SKImage.FromEncodedData(png);
-                SKCanvas canvas = document.BeginPage(image.Width, image.Height);
-                canvas.DrawImage(image, 0, 0, SKSamplingOptions.Default);
-                document.EndPage();
-            }
-            document.Close();
-        }
-        return stream.DetachAsData().ToArray();
-    }
+    private static byte[] PdfOf(params string[] pngs) => TestDocuments.PdfOf(pngs.Select(File.ReadAllBytes).ToArray());
 
     [Fact]
     public async Task The_asked_page_of_a_pdf_is_read_like_the_image_it_shows()

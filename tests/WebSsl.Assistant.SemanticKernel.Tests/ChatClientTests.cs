@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.SemanticKernel.ChatCompletion;
 using WebSsl.Multimodal.Assistant;
 using WebSsl.Multimodal.Hosting;
+using WebSsl.Vision.Documents;
 using ChatMessageContent = Microsoft.SemanticKernel.ChatMessageContent;
 using ImageContent = Microsoft.SemanticKernel.ImageContent;
 
@@ -55,6 +56,40 @@ public sealed class ChatClientTests(AssistantWorld world) : IClassFixture<Assist
         Assert.Equal(ChatFinishReason.Length, cut.FinishReason);
         Assert.Equal(1, cut.Usage!.OutputTokenCount);
     }
+
+    /// <summary>A PDF is read as its pages: each page exactly as the image it renders to, named after the document.</summary>
+    [Fact]
+    public async Task A_pdf_is_read_as_its_pages_each_as_the_image_it_renders_to()
+    {
+        await using ServiceProvider services = Services();
+        IChatClient client = services.GetRequiredService<IChatClient>();
+        VisionAssistant assistant = await services.GetRequiredService<AssistantHost>().GetAsync();
+        byte[] pdf = TestDocuments.PdfOf(File.ReadAllBytes(world.Image(0)), File.ReadAllBytes(world.Image(1)));
+        RenderedPage second = (await PdfRenderer.RenderAsync(pdf, "charts.pdf", 2, 2, assistant.DocumentRendering))[0];
+        ChatMessage AboutPdf() => new(Microsoft.Extensions.AI.ChatRole.User, [new DataContent(pdf, "application/pdf") { Name = "charts.pdf" }, new TextContent("what is this?")]);
+
+        ChatResponse fromPdf = await client.GetResponseAsync([AboutPdf()], new ChatOptions { AdditionalProperties = new() { ["pages"] = "2" } });
+        ChatResponse fromPage = await client.GetResponseAsync([new(Microsoft.Extensions.AI.ChatRole.User, [new DataContent(second.Png, "image/png"), new TextContent("what is this?")])]);
+
+        Assert.Equal(fromPage.Text, fromPdf.Text);
+        ImageReport read = Assert.Single(Images(fromPdf));
+        Assert.Equal("charts.pdf page 2", read.Name);
+        Assert.Equal((second.Width, second.Height), (read.OriginalWidth, read.OriginalHeight));
+
+        ChatResponse whole = await client.GetResponseAsync([AboutPdf()]);
+        Assert.Equal(["charts.pdf page 1", "charts.pdf page 2"], Images(whole).Select(i => i.Name));
+        Assert.Equal(2 * 9, whole.Usage!.AdditionalCounts!["image_tokens"]);
+
+        // More pages than one question may hold: refused before anything is rendered, with the numbers.
+        byte[] five = TestDocuments.PdfOf(Enumerable.Repeat(File.ReadAllBytes(world.Image(0)), 5).ToArray());
+        var refused = await Assert.ThrowsAsync<PdfRejectedException>(() => client.GetResponseAsync(
+            [new ChatMessage(Microsoft.Extensions.AI.ChatRole.User, [new DataContent(five, "application/pdf") { Name = "long.pdf" }, new TextContent("?")])]));
+        Assert.Equal("long.pdf: 5 pages asked for; at most 4 are rendered at once. Ask for a page range.", refused.Message);
+        await Assert.ThrowsAsync<BadInputException>(() => client.GetResponseAsync([AboutPdf()], new ChatOptions { AdditionalProperties = new() { ["pages"] = "2-1" } }));
+    }
+
+    private static IReadOnlyList<ImageReport> Images(ChatResponse response) =>
+        Assert.IsAssignableFrom<IReadOnlyList<ImageReport>>(response.AdditionalProperties?[WebSslChatClient.ImagesProperty]);
 
     [Fact]
     public async Task A_conversation_id_keeps_the_session_and_images_can_come_as_file_uris()

@@ -40,6 +40,36 @@ public sealed class PluginAndPromptTests(AssistantWorld world) : IClassFixture<A
         Assert.Equal(TrainingWorld.Answers[2], reply.Content!.Trim());
     }
 
+    /// <summary>The plugin takes a PDF path: the asked page is read as the image it renders to.</summary>
+    [Fact]
+    public async Task The_plugin_reads_the_asked_pages_of_a_pdf_path()
+    {
+        IKernelBuilder builder = Kernel.CreateBuilder();
+        builder.AddWebSslAssistant(options =>
+        {
+            options.Assistant = world.Options;
+            options.ImageStoreDirectory = world.World.Sub("pdf-store");
+        });
+        Kernel kernel = builder.Build();
+        VisionAssistant assistant = await kernel.GetRequiredService<AssistantHost>().GetAsync();
+        using var temp = new TempDirectory();
+        byte[] pdf = TestDocuments.PdfOf(File.ReadAllBytes(world.Image(2)), File.ReadAllBytes(world.Image(3)));
+        string pdfPath = Path.Combine(temp.Path, "report.pdf");
+        File.WriteAllBytes(pdfPath, pdf);
+        string pagePath = Path.Combine(temp.Path, "page-2.png");
+        File.WriteAllBytes(pagePath, (await Vision.Documents.PdfRenderer.RenderAsync(pdf, "report.pdf", 2, 2, assistant.DocumentRendering))[0].Png);
+
+        string fromPdf = (await kernel.InvokeAsync<string>("vision", "ask_about_image",
+            new KernelArguments { ["image"] = pdfPath, ["pages"] = "2", ["question"] = "what is this?" }))!;
+        string fromPage = (await kernel.InvokeAsync<string>("vision", "ask_about_image",
+            new KernelArguments { ["image"] = pagePath, ["question"] = "what is this?" }))!;
+
+        Assert.Equal(fromPage, fromPdf);
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => kernel.InvokeAsync<string>("vision", "ask_about_image",
+            new KernelArguments { ["image"] = pdfPath, ["pages"] = "3", ["question"] = "what is this?" }));
+        Assert.Contains("report.pdf: pages 3-3 are not in the document, which has 2 page(s).", refused.Message);
+    }
+
     /// <summary>The demo shipped with the repository works through Semantic Kernel as it is: its three paths are all it takes.</summary>
     [Fact]
     public async Task The_shipped_demo_answers_through_the_vision_plugin()

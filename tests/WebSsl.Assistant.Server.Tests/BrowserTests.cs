@@ -203,6 +203,45 @@ public sealed class BrowserTests(ServerWorld world) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_pdf_becomes_page_thumbnails_and_the_question_reads_the_pages_kept()
+    {
+        await using RunningServer server = await world.StartAsync();
+        IPage page = await OpenAsync(server);
+        int most = server.Assistant.Options.MaxImagesPerTurn;
+        using var temp = new TempDirectory();
+        string pdf = Path.Combine(temp.Path, "report.pdf");
+        File.WriteAllBytes(pdf, TestDocuments.PdfOf(Enumerable.Range(0, most + 1).Select(i => File.ReadAllBytes(world.Image(i))).ToArray()));
+
+        await page.Locator("#file-input").SetInputFilesAsync(pdf);
+
+        // One thumbnail per page, labelled; more pages than a question reads: the page says so and will not send.
+        await Expect(page.Locator("#attachments img")).ToHaveCountAsync(most + 1);
+        await Expect(page.Locator("#attachments .page-label").Last).ToHaveTextAsync($"p. {most + 1}");
+        await Expect(page.Locator("#attachments img").First).ToHaveAttributeAsync("src", new Regex("^blob:"));
+        await Expect(page.Locator("#attachments-note")).ToContainTextAsync($"at most {most}");
+        await Expect(page.Locator("#send")).ToBeDisabledAsync();
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Artifacts, "browser-pdf-pages.png") });
+
+        // Keep pages 2 and 3 (remove the first, then everything after the kept two).
+        await page.Locator("#attachments button.remove").First.ClickAsync();
+        while (await page.Locator("#attachments img").CountAsync() > 2)
+        {
+            await page.Locator("#attachments button.remove").Last.ClickAsync();
+        }
+        await Expect(page.Locator("#attachments-note")).ToBeHiddenAsync();
+        await Expect(page.Locator("#attachments .page-label")).ToHaveTextAsync(["p. 2", "p. 3"]);
+        await page.Locator("#question").FillAsync("what is this?");
+        await page.Locator("#send").ClickAsync();
+
+        ILocator answer = page.Locator(".message.assistant").First;
+        await Expect(answer.Locator(".timing summary")).ToContainTextAsync("token", new() { Timeout = 30_000 });
+        await Expect(page.Locator(".message.user img.thumb")).ToHaveCountAsync(2);
+        await answer.Locator(".timing summary").ClickAsync();
+        await Expect(answer.Locator(".timing dl")).ToContainTextAsync("Image 2");
+        await Expect(answer.Locator(".timing dl")).Not.ToContainTextAsync("Image 3");
+    }
+
+    [Fact]
     public async Task Images_can_be_dropped_or_pasted_and_bad_files_are_explained()
     {
         await using RunningServer server = await world.StartAsync();

@@ -79,6 +79,47 @@ public sealed class OpenAiApiTests(ServerWorld world)
         Assert.Equal(ServerWorld.Answer(5), body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!.Trim());
     }
 
+    /// <summary>OpenAI's file part carries a PDF: its pages are read as the pages uploaded to /api/images, and usage says how.</summary>
+    [Fact]
+    public async Task A_pdf_file_part_is_read_as_its_pages_and_usage_says_how_each_was_read()
+    {
+        await using RunningServer server = await world.StartAsync();
+        byte[] pdf = TestDocuments.PdfOf(File.ReadAllBytes(world.Image(0)), File.ReadAllBytes(world.Image(1)));
+        var form = new MultipartFormDataContent { { new ByteArrayContent(pdf), "file", "charts.pdf" } };
+        Images.StoredDocument uploaded = (await (await server.Http.PostAsync("api/images", form)).Content.ReadFromJsonAsync<Images.StoredDocument>())!;
+        JsonObject AboutFile() => new()
+        {
+            ["pages"] = "2",
+            ["messages"] = new JsonArray(new JsonObject
+            {
+                ["role"] = "user",
+                ["content"] = new JsonArray(
+                    new JsonObject { ["type"] = "text", ["text"] = "what is this?" },
+                    new JsonObject
+                    {
+                        ["type"] = "file",
+                        ["file"] = new JsonObject { ["filename"] = "charts.pdf", ["file_data"] = "data:application/pdf;base64," + Convert.ToBase64String(pdf) },
+                    }),
+            }),
+        };
+        JsonObject aboutPage = Request(0, stream: false);
+        aboutPage["messages"]![0]!["content"]![1]!["image_url"]!["url"] = uploaded.Pages[1].Id;
+
+        JsonElement fromFile = await (await server.Http.PostAsJsonAsync("v1/chat/completions", AboutFile())).Content.ReadFromJsonAsync<JsonElement>();
+        JsonElement fromPage = await (await server.Http.PostAsJsonAsync("v1/chat/completions", aboutPage)).Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(Content(fromPage), Content(fromFile));
+        JsonElement usage = fromFile.GetProperty("usage");
+        JsonElement image = Assert.Single(usage.GetProperty("images").EnumerateArray());
+        Assert.Equal("charts.pdf page 2", image.GetProperty("name").GetString());
+        Assert.Equal((uploaded.Pages[1].Width, uploaded.Pages[1].Height), (image.GetProperty("width").GetInt32(), image.GetProperty("height").GetInt32()));
+        Assert.Equal((1, 9), (image.GetProperty("views").GetInt32(), image.GetProperty("tokens").GetInt32()));
+        Assert.Equal(9, usage.GetProperty("prompt_tokens_details").GetProperty("image_tokens").GetInt32());
+        Assert.True(usage.GetProperty("prompt_tokens_details").TryGetProperty("cached_tokens", out _));
+    }
+
+    private static string Content(JsonElement completion) => completion.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!;
+
     [Fact]
     public async Task Models_lists_the_served_model()
     {
@@ -96,6 +137,10 @@ public sealed class OpenAiApiTests(ServerWorld world)
         { """{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,!!!"}}]}]}""", 400, "bad-request" },
         { """{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,aGVsbG8="}}]}]}""", 415, "image-rejected" },
         { """{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 1000000}""", 400, "bad-request" },
+        { """{"messages": [{"role": "user", "content": [{"type": "file", "file": {"file_id": "file-abc"}}]}]}""", 400, "bad-request" },
+        { """{"messages": [{"role": "user", "content": [{"type": "file", "file": {"file_data": "data:text/plain;base64,aGVsbG8="}}]}]}""", 400, "bad-request" },
+        { """{"messages": [{"role": "user", "content": [{"type": "file", "file": {"filename": "x.pdf", "file_data": "data:application/pdf;base64,JVBERi0xLjcKbm90IGEgZG9jdW1lbnQ="}}]}]}""", 422, "pdf-rejected" },
+        { """{"messages": [{"role": "user", "content": "hi"}], "pages": "0"}""", 400, "bad-request" },
     };
 
     [Theory]

@@ -106,6 +106,64 @@ public sealed class UploadTests(ServerWorld world)
         Assert.Equal(HttpStatusCode.NotFound, (await server.Http.GetAsync($"api/images/{new string('0', 64)}")).StatusCode);
     }
 
+    [Fact]
+    public async Task A_pdf_upload_stores_one_image_per_page_in_page_order_and_a_question_reads_the_pages_it_names()
+    {
+        await using RunningServer server = await world.StartAsync();
+        // Pages of three sizes, so that each stored page is known by its size (one point per pixel: 72 dpi gives the sizes back).
+        byte[] pdf = TestDocuments.PdfOf(
+            TestImages.Encode(TestImages.Gradient(60, 40), new SixLabors.ImageSharp.Formats.Png.PngEncoder()),
+            TestImages.Encode(TestImages.Gradient(40, 60), new SixLabors.ImageSharp.Formats.Png.PngEncoder()),
+            File.ReadAllBytes(world.Image(3)));
+
+        HttpResponseMessage response = await server.Http.PostAsync("api/images?dpi=72", Part("charts.pdf", pdf));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        StoredDocument document = (await response.Content.ReadFromJsonAsync<StoredDocument>())!;
+        Assert.Equal(("charts.pdf", 3, 72), (document.Name, document.PageCount, document.Dpi));
+        Assert.Equal([1, 2, 3], document.Pages.Select(p => p.Page));
+        Assert.Equal([(60, 40), (40, 60), (56, 42)], document.Pages.Select(p => (p.Width, p.Height)));
+        Assert.Equal(document.Pages[0].Url, response.Headers.Location?.OriginalString);
+        Assert.Equal("image/png", (await server.Http.GetAsync(document.Pages[2].Url)).Content.Headers.ContentType?.MediaType);
+
+        // The pages the user kept, in the order given; each reported as it was read.
+        await using HubConnection hub = await server.ConnectAsync();
+        List<StreamEvent> events = await RunningServer.AskAsync(hub, new AskRequest { Text = "what is this?", ImageIds = [document.Pages[2].Id, document.Pages[0].Id] });
+        Assert.Equal([(56, 42), (60, 40)], events.Where(e => e.Type == "image-processed").Select(e => (e.Image!.Width, e.Image.Height)));
+        Assert.Equal("done", events[^1].Type);
+
+        // A page range, at the resolution chosen for the reader.
+        StoredDocument range = (await (await server.Http.PostAsync("api/images?pages=2-3", Part("charts.pdf", pdf))).Content.ReadFromJsonAsync<StoredDocument>())!;
+        Assert.Equal([2, 3], range.Pages.Select(p => p.Page));
+        Assert.Equal(server.Assistant.DocumentRendering.DpiFor(40, 60), range.Dpi);
+        Assert.Equal((40 * range.Dpi + 71) / 72, range.Pages[0].Width);
+    }
+
+    public static TheoryData<string, string, int, string> BadDocuments => new()
+    {
+        { "corrupt", "", 422, "pdf-rejected" },
+        { "pages-outside", "?pages=4", 400, "pdf-rejected" },
+        { "bad-range", "?pages=3-1", 400, "bad-request" },
+        { "bad-dpi", "?dpi=9000", 400, "bad-request" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadDocuments))]
+    public async Task A_bad_pdf_upload_is_a_4xx_problem_naming_the_file_and_nothing_is_stored(string kind, string query, int status, string code)
+    {
+        await using RunningServer server = await world.StartAsync();
+        byte[] pdf = kind == "corrupt" ? "%PDF-1.7\nthis is not a document"u8.ToArray() : TestDocuments.PdfOf(File.ReadAllBytes(world.Image(0)));
+
+        HttpResponseMessage response = await server.Http.PostAsync($"api/images{query}", Part("scan.pdf", pdf));
+
+        Assert.Equal(status, (int)response.StatusCode);
+        JsonElement problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(code, problem.GetProperty("code").GetString());
+        string detail = problem.GetProperty("detail").GetString()!;
+        Assert.True(detail.StartsWith("scan.pdf: ", StringComparison.Ordinal) || detail.StartsWith("pages '3-1'", StringComparison.Ordinal) || detail.StartsWith("dpi '9000'", StringComparison.Ordinal), detail);
+        Assert.Empty(StoredFiles(server));
+    }
+
     private static IEnumerable<string> StoredFiles(RunningServer server)
     {
         string images = Path.Combine(server.DataDirectory, "images");

@@ -7,7 +7,7 @@
   const state = {
     conversationId: null,
     turns: [],
-    pending: [],          // attached images: { id, name, url } once uploaded
+    pending: [],          // attached images: { id, name, url (an image's own blob: URL), page (a PDF page's number) } once uploaded
     uploading: 0,
     subscription: null,   // the answer stream being received
     info: null,
@@ -367,7 +367,7 @@
       ["Prompt tokens", `${d.usage.promptTokens} (${d.usage.imageTokens} image, ${d.usage.cachedPromptTokens} cached)`],
       ["Finish", d.finishReason],
       ...d.images.map((img) => [`Image ${img.index + 1}`,
-        `${img.width}×${img.height} → ${img.resolution}px ${img.preprocess}, ${img.tokens} tokens, ${img.milliseconds.toFixed(0)} ms${img.cached ? " (cached)" : ""}`]),
+        `${img.width}×${img.height} → ${img.resolution}px${img.grid ? ` + ${img.grid} tiles (${img.views} views)` : ""} ${img.preprocess}, ${img.tokens} tokens, ${img.milliseconds.toFixed(0)} ms${img.cached ? " (cached)" : ""}`]),
     ];
     for (const [k, v] of rows) {
       const dt = document.createElement("dt");
@@ -382,10 +382,13 @@
 
   // ---- attachments --------------------------------------------------------------------------------------------------
 
+  // An image is one attachment; a PDF is uploaded once and comes back as its pages, each an attachment of its own, so
+  // the question is asked about the pages the user keeps (remove the others with ×).
   async function attach(files) {
     for (const file of files) {
-      if (!file.type.startsWith("image/") && file.type !== "") {
-        showError(`${file.name}: not an image (${file.type}).`);
+      const pdf = file.type === "application/pdf" || /\.pdf$/i.test(file.name || "");
+      if (!pdf && !file.type.startsWith("image/") && file.type !== "") {
+        showError(`${file.name}: not an image or a PDF (${file.type}).`);
         continue;
       }
       const form = new FormData();
@@ -394,8 +397,12 @@
       renderAttachments();
       try {
         const stored = await api("/api/images", { method: "POST", body: form });
-        if (!state.pending.some((p) => p.id === stored.id)) {
-          state.pending.push({ id: stored.id, name: file.name || "pasted image", url: URL.createObjectURL(file) });
+        if (Array.isArray(stored.pages)) {
+          for (const page of stored.pages) {
+            addPending({ id: page.id, name: `${stored.name} page ${page.page}`, page: page.page, url: null });
+          }
+        } else {
+          addPending({ id: stored.id, name: file.name || "pasted image", url: URL.createObjectURL(file) });
         }
         hideError();
       } catch (e) {
@@ -407,20 +414,33 @@
     }
   }
 
+  function addPending(item) {
+    if (!state.pending.some((p) => p.id === item.id)) state.pending.push(item);
+  }
+
   function renderAttachments() {
     const ul = $("attachments");
     ul.replaceChildren(...state.pending.map((p) => {
       const li = document.createElement("li");
       const img = document.createElement("img");
-      img.src = p.url;
       img.alt = p.name;
+      img.title = p.name;
       img.className = "thumb";
+      // A page's thumbnail is the stored page itself (fetched with the key), an image's the file the user picked.
+      if (p.url) img.src = p.url;
+      else imageUrl(p.id).then((url) => { img.src = url; }, () => {});
       const remove = button("×", "icon remove", () => {
-        URL.revokeObjectURL(p.url);
+        if (p.url) URL.revokeObjectURL(p.url);
         state.pending = state.pending.filter((x) => x !== p);
         renderAttachments();
       }, `Remove ${p.name}`);
       li.append(img, remove);
+      if (p.page) {
+        const label = document.createElement("span");
+        label.className = "page-label";
+        label.textContent = `p. ${p.page}`;
+        li.append(label);
+      }
       return li;
     }));
     if (state.uploading > 0) {
@@ -429,7 +449,12 @@
       li.textContent = "Uploading…";
       ul.append(li);
     }
-    $("send").disabled = state.uploading > 0;
+    const most = state.info?.maxImagesPerQuestion;
+    const tooMany = most && state.pending.length > most;
+    const note = $("attachments-note");
+    note.hidden = !tooMany;
+    note.textContent = tooMany ? `${state.pending.length} pages or images attached; a question reads at most ${most}: remove the ones you don't need.` : "";
+    $("send").disabled = state.uploading > 0 || Boolean(tooMany);
   }
 
   function showError(text) {
@@ -452,7 +477,7 @@
     const imageIds = state.pending.map((p) => p.id);
     ask({ text, imageIds });
     $("question").value = "";
-    state.pending.forEach((p) => URL.revokeObjectURL(p.url));
+    state.pending.forEach((p) => { if (p.url) URL.revokeObjectURL(p.url); });
     state.pending = [];
     renderAttachments();
   }

@@ -104,6 +104,11 @@ internal static class ServeCommand
             }
             await using WebApplication app = AssistantServer.Build([], overrides);
             await app.StartAsync(cancellationToken);
+            if (!Vision.Documents.PdfRenderer.IsAvailable)
+            {
+                await context.Error.WriteLineAsync("warning: PDFs cannot be read: Debian's poppler-utils (pdftoppm, pdfinfo) is not installed " +
+                    "(sudo apt-get install poppler-utils); images work, and PDFs are refused until it is.");
+            }
             foreach (string address in app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [])
             {
                 await context.Output.WriteLineAsync($"webssl: serving {address} (open it in a browser; OpenAI API at {address}/v1)");

@@ -32,6 +32,7 @@ public static class HealthEndpoints
                 notice = server.Value.ModelNotice,
                 tasks = Enum.GetNames<AssistantTask>().Select(t => t.ToLowerInvariant()),
                 maxImagesPerQuestion = options.MaxImagesPerTurn,
+                pdf = Vision.Documents.PdfRenderer.IsAvailable,
                 maxImageBytes = options.ImageLimits.MaxBytes,
                 maxAnswerTokens = options.MaxAnswerTokens,
                 defaultAnswerTokens = VisionAssistant.DefaultSampling.MaxTokens,

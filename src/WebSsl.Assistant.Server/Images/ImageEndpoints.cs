@@ -11,17 +11,27 @@ using WebSsl.Assistant.Server.Chat;
 using WebSsl.Assistant.Server.Telemetry;
 using WebSsl.Multimodal.Assistant;
 using WebSsl.Multimodal.Hosting;
+using WebSsl.Vision.Documents;
 using WebSsl.Vision.Images;
 
 namespace WebSsl.Assistant.Server.Images;
 
 /// <summary>What an upload became: its id (SHA-256 of the bytes) and what the content turned out to be.</summary>
-public sealed record StoredImage(string Id, string Format, string MimeType, int Width, int Height, long Bytes, string Url);
+public sealed record StoredImage(string Id, string Format, string MimeType, int Width, int Height, long Bytes, string Url)
+{
+    /// <summary>For a page of an uploaded PDF, its number in the document (from 1); null for an uploaded image.</summary>
+    public int? Page { get; init; }
+}
+
+/// <summary>What an uploaded PDF became: one stored image per page read, in page order.</summary>
+public sealed record StoredDocument(string Name, int PageCount, int Dpi, IReadOnlyList<StoredImage> Pages);
 
 /// <summary>
 /// POST /api/images (multipart field "file", or the image as the raw body) and GET /api/images/{id}. Every upload is
 /// checked before it is kept: size, format by content, pixel count from the header (decompression bombs), and a full
 /// decode (truncated or corrupt data); a refusal is a 4xx problem naming the rule, and the server carries on.
+/// A PDF is rendered (pages ?pages=N or N-M, default all within the renderer's page limit) at the resolution chosen for
+/// the loaded reader (or ?dpi=), and each page is stored as an image: the answer is a <see cref="StoredDocument"/>.
 /// </summary>
 public static class ImageEndpoints
 {
@@ -41,6 +51,12 @@ public static class ImageEndpoints
         try
         {
             (byte[] bytes, string name) = await ReadUploadAsync(context, limits, cancellationToken);
+            if (DocumentImages.IsPdf(bytes))
+            {
+                StoredDocument document = await StoreDocumentAsync(context, bytes, name, store, host, limits, cancellationToken);
+                metrics.Upload("ok");
+                return Results.Created(document.Pages[0].Url, document);
+            }
             // The header's limits first (no decode turn spent on a refusal), then one complete decode in turn with every
             // other decode of the process, so that what is stored is known to be usable.
             ImageHeader header = ImageLoader.Inspect(bytes, name, limits);
@@ -54,7 +70,7 @@ public static class ImageEndpoints
             var stored = new StoredImage(id, header.Format, header.MimeType, header.Width, header.Height, bytes.Length, $"/api/images/{id}");
             return Results.Created(stored.Url, stored);
         }
-        catch (Exception e) when (e is ImageRejectedException or RequestRefusedException or ImageDecodeBusyException)
+        catch (Exception e) when (e is ImageRejectedException or RequestRefusedException or ImageDecodeBusyException or PdfRejectedException or BadInputException)
         {
             Failures.Failure failure = Failures.Describe(e);
             metrics.Upload(failure.Code);
@@ -83,6 +99,33 @@ public static class ImageEndpoints
             return Failures.Problem(Failures.Of(ProblemKind.BadInput, "bad-request", $"the upload ended early: {e.Message}"), "upload refused");
         }
     }
+
+    /// <summary>
+    /// Renders the asked pages in one decode turn (a render is the heaviest decode there is), then checks and stores each
+    /// page as an uploaded image would be; nothing is stored unless every page is usable.
+    /// </summary>
+    private static async Task<StoredDocument> StoreDocumentAsync(HttpContext context, byte[] bytes, string name, IImageStore store, AssistantHost host,
+        ImageLimits limits, CancellationToken cancellationToken)
+    {
+        PageRange? pages = PageRange.Parse(context.Request.Query["pages"].FirstOrDefault(), "pages");
+        int? dpi = Dpi(context.Request.Query["dpi"].FirstOrDefault());
+        VisionAssistant assistant = await host.GetAsync(cancellationToken);
+        PdfRenderOptions render = assistant.DocumentRendering with { Dpi = dpi };
+        IReadOnlyList<RenderedPage> rendered = await host.Decodes.RunAsync(name,
+            () => PdfRenderer.RenderAsync(bytes, name, pages?.First, pages?.Last, render, cancellationToken), cancellationToken);
+        var headers = rendered.Select(page => (page, header: ImageLoader.Inspect(page.Png, $"{name} page {page.Number}", limits))).ToList();
+        List<StoredImage> stored = headers.Select(p =>
+        {
+            string id = store.Add(p.page.Png, $"{name} page {p.page.Number}");
+            return new StoredImage(id, p.header.Format, p.header.MimeType, p.header.Width, p.header.Height, p.page.Png.Length, $"/api/images/{id}") { Page = p.page.Number };
+        }).ToList();
+        return new StoredDocument(name, rendered[0].DocumentPages, rendered[0].Dpi, stored);
+    }
+
+    private static int? Dpi(string? text) =>
+        string.IsNullOrEmpty(text) ? null
+        : int.TryParse(text, out int dpi) && dpi is >= PdfRenderOptions.MinDpi and <= PdfRenderOptions.MaxDpi ? dpi
+        : throw new RequestRefusedException(ProblemKind.BadInput, "bad-request", $"dpi '{text}': give a resolution from {PdfRenderOptions.MinDpi} to {PdfRenderOptions.MaxDpi}.");
 
     private static async Task<(byte[] Bytes, string Name)> ReadUploadAsync(HttpContext context, ImageLimits limits, CancellationToken cancellationToken)
     {

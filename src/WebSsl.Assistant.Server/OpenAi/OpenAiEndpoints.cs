@@ -134,7 +134,7 @@ public static class OpenAiEndpoints
                     ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = response.Text },
                     ["finish_reason"] = FinishReason(response.FinishReason),
                 }),
-                ["usage"] = Usage(response.Usage),
+                ["usage"] = Usage(response.Usage, collected.Select(ImagesOf).LastOrDefault(i => i is not null)),
             }, cancellationToken);
         }
     }
@@ -156,6 +156,7 @@ public static class OpenAiEndpoints
         };
         await SendAsync(response, Chunk(new JsonObject { ["role"] = "assistant", ["content"] = "" }, null), cancellationToken);
         UsageDetails? usage = null;
+        IReadOnlyList<ImageReport>? images = null;
         try
         {
             for (bool more = hasFirst; more; more = await updates.MoveNextAsync())
@@ -166,6 +167,7 @@ public static class OpenAiEndpoints
                     await SendAsync(response, Chunk(new JsonObject { ["content"] = update.Text }, null), cancellationToken);
                 }
                 usage = update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details ?? usage;
+                images = ImagesOf(update) ?? images;
                 if (update.FinishReason is { } finish)
                 {
                     await SendAsync(response, Chunk(new JsonObject(), FinishReason(finish)), cancellationToken);
@@ -189,7 +191,7 @@ public static class OpenAiEndpoints
         {
             JsonObject last = Chunk(new JsonObject(), null);
             last["choices"] = new JsonArray();
-            last["usage"] = Usage(usage);
+            last["usage"] = Usage(usage, images);
             await SendAsync(response, last, cancellationToken);
         }
         metrics.Request("openai", "ok");
@@ -225,12 +227,35 @@ public static class OpenAiEndpoints
 
     private static string FinishReason(ChatFinishReason? reason) => reason == ChatFinishReason.Length ? "length" : "stop";
 
-    private static JsonObject Usage(UsageDetails? usage) => new()
+    /// <summary>
+    /// OpenAI's usage object, with cached prompt tokens where OpenAI reports them and, as an extension, how each image
+    /// was read ("images": size, grid, views, resolution, tokens), so that no client is left guessing.
+    /// </summary>
+    private static JsonObject Usage(UsageDetails? usage, IReadOnlyList<ImageReport>? images) => new()
     {
         ["prompt_tokens"] = usage?.InputTokenCount ?? 0,
         ["completion_tokens"] = usage?.OutputTokenCount ?? 0,
         ["total_tokens"] = usage?.TotalTokenCount ?? 0,
+        ["prompt_tokens_details"] = new JsonObject
+        {
+            ["cached_tokens"] = usage?.AdditionalCounts?.GetValueOrDefault("cached_prompt_tokens") ?? 0,
+            ["image_tokens"] = usage?.AdditionalCounts?.GetValueOrDefault("image_tokens") ?? 0,
+        },
+        ["images"] = new JsonArray((images ?? []).Select(i => (JsonNode)new JsonObject
+        {
+            ["name"] = i.Name,
+            ["width"] = i.OriginalWidth,
+            ["height"] = i.OriginalHeight,
+            ["grid"] = i.Grid,
+            ["views"] = i.Views,
+            ["resolution"] = i.Resolution,
+            ["tokens"] = i.Tokens,
+            ["cached"] = i.FromCache,
+        }).ToArray()),
     };
+
+    private static IReadOnlyList<ImageReport>? ImagesOf(ChatResponseUpdate update) =>
+        update.AdditionalProperties?.TryGetValue(WebSslChatClient.ImagesProperty, out object? images) == true ? images as IReadOnlyList<ImageReport> : null;
 
     private static JsonObject ErrorBody(Failures.Failure failure) => new()
     {

@@ -10,8 +10,9 @@ namespace WebSsl.Assistant.Server.OpenAi;
 /// <summary>
 /// An OpenAI chat completions request read into Microsoft.Extensions.AI messages and options. Images may be data URIs
 /// (data:image/png;base64,...) or ids of images uploaded with POST /api/images (the bare id or /api/images/{id});
-/// http(s) URLs are refused: the server never fetches from addresses a client names.
-/// Extensions: "task" (general, ocr, chart, document), "conversation_id" (keeps the engine session between calls; 1 to
+/// http(s) URLs are refused: the server never fetches from addresses a client names. PDFs come as OpenAI's file parts
+/// ({"type":"file","file":{"filename":..,"file_data":"data:application/pdf;base64,.."}}) and are read as their pages.
+/// Extensions: "task" (general, ocr, chart, document), "pages" (the pages of each PDF to read: "3" or "2-5"; default all), "conversation_id" (keeps the engine session between calls; 1 to
 /// 128 characters of A-Z a-z 0-9 . _ : -; one request at a time per id, a second is answered 409 at once),
 /// "ignore_eos" (as llama.cpp's server).
 /// </summary>
@@ -57,6 +58,10 @@ public sealed record OpenAiRequest(string Model, List<ChatMessage> Messages, Cha
         {
             string id = conversation.ValueKind == JsonValueKind.String ? conversation.GetString()! : throw Bad("'conversation_id' must be a string.");
             options.ConversationId = SessionPool.IdProblem(id) is { } problem ? throw Bad($"conversation_id: {problem}") : id;
+        }
+        if (Text(root, "pages") is { } pages)
+        {
+            options.AdditionalProperties["pages"] = PageRange.Parse(pages, "pages")!.Value.ToString();
         }
         if (root.TryGetProperty("ignore_eos", out JsonElement ignoreEos) && ignoreEos.ValueKind == JsonValueKind.True)
         {
@@ -109,8 +114,11 @@ public sealed record OpenAiRequest(string Model, List<ChatMessage> Messages, Cha
                             : throw Bad($"{partWhere} has no 'image_url'.");
                         contents.Add(Image(url, partWhere, images));
                         break;
+                    case "file":
+                        contents.Add(File(part, partWhere));
+                        break;
                     case var type:
-                        throw Bad($"{partWhere} has type '{type}'; this server reads 'text' and 'image_url' parts.");
+                        throw Bad($"{partWhere} has type '{type}'; this server reads 'text', 'image_url' and 'file' parts.");
                 }
             }
         }
@@ -125,22 +133,7 @@ public sealed record OpenAiRequest(string Model, List<ChatMessage> Messages, Cha
     {
         if (url.StartsWith("data:", StringComparison.OrdinalIgnoreCase))
         {
-            int comma = url.IndexOf(',');
-            string header = comma < 0 ? "" : url[5..comma];
-            if (comma < 0 || !header.EndsWith(";base64", StringComparison.OrdinalIgnoreCase))
-            {
-                throw Bad($"{where}: a data URI image must be base64 (data:image/png;base64,...).");
-            }
-            byte[] bytes;
-            try
-            {
-                bytes = Convert.FromBase64String(url[(comma + 1)..]);
-            }
-            catch (FormatException)
-            {
-                throw Bad($"{where}: the data URI's base64 is malformed.");
-            }
-            string mediaType = header[..^";base64".Length];
+            (string mediaType, byte[] bytes) = DataUri(url, where, "data:image/png;base64,...");
             if (!mediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase) || mediaType.Contains('*'))
             {
                 throw Bad($"{where}: the data URI's media type is '{mediaType}'; send an image (image/png, image/jpeg, ...).");
@@ -157,6 +150,51 @@ public sealed record OpenAiRequest(string Model, List<ChatMessage> Messages, Cha
             throw new RequestRefusedException(ProblemKind.NotFound, "image-not-found", $"{where}: image '{id}' is not stored here; upload it with POST /api/images or send a data URI.");
         }
         return new DataContent(stored.Bytes, ImageLoader.Inspect(stored.Bytes.Span, id).MimeType) { Name = id };
+    }
+
+    /// <summary>A file part: a PDF (or an image) sent inline as a data URI; file ids name OpenAI's file store, which this server does not have.</summary>
+    private static DataContent File(JsonElement part, string where)
+    {
+        if (!part.TryGetProperty("file", out JsonElement file) || file.ValueKind != JsonValueKind.Object)
+        {
+            throw Bad($"{where} has no 'file' object.");
+        }
+        if (Text(file, "file_data") is not { } data)
+        {
+            throw Bad(file.TryGetProperty("file_id", out _)
+                ? $"{where}.file: file ids are not stored by this server; send the file inline as 'file_data' (data:application/pdf;base64,...)."
+                : $"{where}.file has no 'file_data'.");
+        }
+        if (!data.StartsWith("data:", StringComparison.OrdinalIgnoreCase))
+        {
+            throw Bad($"{where}.file.file_data must be a data URI (data:application/pdf;base64,...).");
+        }
+        (string mediaType, byte[] bytes) = DataUri(data, $"{where}.file", "data:application/pdf;base64,...");
+        bool pdf = mediaType.Equals("application/pdf", StringComparison.OrdinalIgnoreCase);
+        if (!pdf && !(mediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase) && !mediaType.Contains('*')))
+        {
+            throw Bad($"{where}.file: the media type is '{mediaType}'; send a PDF (application/pdf) or an image.");
+        }
+        string name = Text(file, "filename") is { Length: > 0 } given ? Path.GetFileName(given) : where;
+        return new DataContent(bytes, pdf ? "application/pdf" : mediaType) { Name = name };
+    }
+
+    private static (string MediaType, byte[] Bytes) DataUri(string url, string where, string example)
+    {
+        int comma = url.IndexOf(',');
+        string header = comma < 0 ? "" : url[5..comma];
+        if (comma < 0 || !header.EndsWith(";base64", StringComparison.OrdinalIgnoreCase))
+        {
+            throw Bad($"{where}: a data URI must be base64 ({example}).");
+        }
+        try
+        {
+            return (header[..^";base64".Length], Convert.FromBase64String(url[(comma + 1)..]));
+        }
+        catch (FormatException)
+        {
+            throw Bad($"{where}: the data URI's base64 is malformed.");
+        }
     }
 
     private static string? Text(JsonElement e, string name) =>

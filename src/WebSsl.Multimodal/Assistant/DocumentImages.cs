@@ -33,17 +33,14 @@ public static class DocumentImages
 {
     public static bool IsPdf(ReadOnlySpan<byte> bytes) => PdfRenderer.LooksLikePdf(bytes);
 
+    /// <param name="pages">For a PDF, the pages to read (null: all); ignored for an image.</param>
     /// <param name="render">How pages are rasterized (see <see cref="VisionAssistant.DocumentRendering"/> for the reader's own choice).</param>
     public static async Task<IReadOnlyList<AssistantImage>> LoadAsync(ReadOnlyMemory<byte> bytes, string name, PageRange? pages = null, PdfRenderOptions? render = null,
         CancellationToken cancellationToken = default)
     {
         if (!IsPdf(bytes.Span))
         {
-            if (pages is not null)
-            {
-                throw new BadInputException($"{name}: pages {pages} asked for, but it is an image, not a PDF.");
-            }
-            return [new AssistantImage(bytes, name)];
+            return [new AssistantImage(bytes, name)]; // pages choose among a document's pages; an image is its one page
         }
         IReadOnlyList<RenderedPage> rendered = await PdfRenderer.RenderAsync(bytes, name, pages?.First, pages?.Last, render, cancellationToken).ConfigureAwait(false);
         return rendered.Select(page => new AssistantImage(page.Png, $"{name} page {page.Number}")).ToList();
@@ -57,7 +54,7 @@ public static class DocumentImages
         foreach (string path in paths)
         {
             byte[] bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-            images.AddRange(await LoadAsync(bytes, Path.GetFileName(path), IsPdf(bytes) ? pages : null, render, cancellationToken).ConfigureAwait(false));
+            images.AddRange(await LoadAsync(bytes, Path.GetFileName(path), pages, render, cancellationToken).ConfigureAwait(false));
         }
         return images;
     }

@@ -123,6 +123,17 @@ public sealed class VisionAssistant : IAsyncDisposable
     public Vision.Documents.PdfRenderOptions DocumentRendering =>
         Vision.Documents.PdfRenderOptions.ForReader(Embedder.Preprocess.Resolution ?? Encoder.Config.ImageSize, Vision.Images.Tiling.ImageViews.MaxViews(Embedder.Tiling));
 
+    /// <summary>
+    /// What a user sent for one question as its images: an image as it is, a PDF as its pages rendered for this reader
+    /// (<paramref name="pages"/> or all), no more pages than one question may hold (refused before rendering).
+    /// </summary>
+    public Task<IReadOnlyList<AssistantImage>> LoadForQuestionAsync(ReadOnlyMemory<byte> bytes, string name, PageRange? pages = null,
+        CancellationToken cancellationToken = default)
+    {
+        Vision.Documents.PdfRenderOptions render = DocumentRendering;
+        return DocumentImages.LoadAsync(bytes, name, pages, render with { MaxPages = Math.Min(render.MaxPages, Options.MaxImagesPerTurn) }, cancellationToken);
+    }
+
     /// <summary>Greedy: questions about charts and documents want the most likely reading, the same every time.</summary>
     public static SamplingOptions DefaultSampling { get; } = SamplingOptions.Greedy with { MaxTokens = 512 };
 

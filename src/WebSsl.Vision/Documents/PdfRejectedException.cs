@@ -12,8 +12,11 @@ public enum PdfRejection
     /// <summary>It has no pages.</summary>
     NoPages,
 
-    /// <summary>More pages than the limit, or a page range outside the document.</summary>
+    /// <summary>More pages than the limit.</summary>
     Pages,
+
+    /// <summary>A page range outside the document.</summary>
+    NoSuchPage,
 
     /// <summary>A page that would be more pixels than the limit at the chosen resolution.</summary>
     PageTooLarge,
@@ -34,6 +37,7 @@ public sealed class PdfRejectedException(string source, PdfRejection reason, str
     private static ProblemKind KindOf(PdfRejection reason) => reason switch
     {
         PdfRejection.Encrypted => ProblemKind.Unsupported,
+        PdfRejection.NoSuchPage => ProblemKind.BadInput,
         PdfRejection.Pages or PdfRejection.PageTooLarge => ProblemKind.TooLarge,
         PdfRejection.RendererMissing => ProblemKind.Configuration,
         _ => ProblemKind.Unprocessable,

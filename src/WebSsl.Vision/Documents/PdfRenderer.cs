@@ -42,7 +42,14 @@ public sealed record PdfRenderOptions
 }
 
 /// <summary>One rendered page: its number in the document (from 1) and a PNG of it.</summary>
-public sealed record RenderedPage(int Number, byte[] Png, int Width, int Height);
+public sealed record RenderedPage(int Number, byte[] Png, int Width, int Height)
+{
+    /// <summary>The resolution it was rendered at.</summary>
+    public int Dpi { get; init; }
+
+    /// <summary>Pages of the whole document it came from.</summary>
+    public int DocumentPages { get; init; }
+}
 
 /// <summary>Pages of a document, and each page's size in points (1/72 inch).</summary>
 public sealed record PdfInfo(int Pages, IReadOnlyList<(double Width, double Height)> PageSizes);
@@ -89,7 +96,7 @@ public static partial class PdfRenderer
         int from = first ?? 1, to = last ?? info.Pages;
         if (from < 1 || to > info.Pages || from > to)
         {
-            throw new PdfRejectedException(name, PdfRejection.Pages, $"pages {from}-{to} are not in the document, which has {info.Pages} page(s).");
+            throw new PdfRejectedException(name, PdfRejection.NoSuchPage, $"pages {from}-{to} are not in the document, which has {info.Pages} page(s).");
         }
         if (to - from + 1 > options.MaxPages)
         {
@@ -116,7 +123,7 @@ public static partial class PdfRenderer
             int number = int.Parse(PageNumber().Match(Path.GetFileName(file)).Groups[1].Value, CultureInfo.InvariantCulture);
             byte[] png = await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
             Images.ImageHeader header = Images.ImageLoader.Inspect(png, $"{name} page {number}");
-            pages.Add(new RenderedPage(number, png, header.Width, header.Height));
+            pages.Add(new RenderedPage(number, png, header.Width, header.Height) { Dpi = dpi, DocumentPages = info.Pages });
         }
         if (pages.Count != to - from + 1)
         {

@@ -53,7 +53,11 @@ public sealed class ImageDecodeGate(ImageDecodeOptions options) : IDisposable
     public long Refused => Interlocked.Read(ref _refused);
 
     /// <summary>Runs <paramref name="decode"/> (on the thread pool) when a turn is free; <paramref name="source"/> names the image in errors.</summary>
-    public async Task<T> RunAsync<T>(string source, Func<T> decode, CancellationToken cancellationToken = default)
+    public Task<T> RunAsync<T>(string source, Func<T> decode, CancellationToken cancellationToken = default) =>
+        RunAsync(source, () => Task.Run(decode, cancellationToken), cancellationToken);
+
+    /// <summary>Runs <paramref name="work"/> (a PDF render, which waits on its renderer process) when a turn is free, holding the turn until it ends.</summary>
+    public async Task<T> RunAsync<T>(string source, Func<Task<T>> work, CancellationToken cancellationToken = default)
     {
         try
         {
@@ -72,7 +76,7 @@ public sealed class ImageDecodeGate(ImageDecodeOptions options) : IDisposable
                 for (int peak = _peak; running > peak && Interlocked.CompareExchange(ref _peak, running, peak) != peak; peak = _peak)
                 {
                 }
-                return await Task.Run(decode, cancellationToken).ConfigureAwait(false);
+                return await work().ConfigureAwait(false);
             }
             finally
             {

@@ -64,7 +64,7 @@ public sealed class PdfRendererTests
         Assert.DoesNotContain("webssl-pdf-", truncated.Message); // no temporary paths in what clients see
 
         PdfRejectedException outside = await Refused(pdf, first: 2, last: 5);
-        Assert.Equal((PdfRejection.Pages, ProblemKind.TooLarge), (outside.Reason, outside.Kind));
+        Assert.Equal((PdfRejection.NoSuchPage, ProblemKind.BadInput), (outside.Reason, outside.Kind));
         Assert.Contains("pages 2-5 are not in the document, which has 2 page(s)", outside.Message);
 
         PdfRejectedException tooMany = await Refused(pdf, options: new PdfRenderOptions { MaxPages = 1 });
