@@ -151,11 +151,6 @@ internal static class ModelsCommand
         _ => bytes.ToString(CultureInfo.InvariantCulture) + " B",
     };
 
-    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
-
     /// <summary>Off a terminal: a line when a file starts, every 10% and when it completes.</summary>
     private sealed class LineProgress(TextWriter output) : IProgress<DownloadProgress>
     {

@@ -302,7 +302,7 @@ public sealed partial record DemoBundle
                 GenerationMaxTokens = 8,
                 Resume = true,
                 Tune = TuneMode.All,
-            }, new Progress<TrainingProgress>(p => progress?.Report(new DemoProgress("training",
+            }, new SynchronousProgress<TrainingProgress>(p => progress?.Report(new DemoProgress("training",
                 p.Message ?? $"step {p.Step}/{p.TotalSteps}, loss {p.Loss:F3}, {p.SamplesPerSecond:F1} samples/s, {p.Remaining:mm\\:ss} left",
                 p.TotalSteps == 0 ? 0 : (double)p.Step / p.TotalSteps))), cancellationToken).ConfigureAwait(false);
         }
