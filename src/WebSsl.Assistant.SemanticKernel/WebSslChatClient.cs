@@ -108,7 +108,7 @@ public sealed class WebSslChatClient(AssistantHost host) : IChatClient
                 case DataContent data when data.HasTopLevelMediaType("image"):
                     images.Add(new AssistantImage(data.Data, data.Name ?? $"image {images.Count + 1} ({data.MediaType})"));
                     break;
-                case DataContent data when data.MediaType == PdfMediaType:
+                case DataContent data when data.MediaType.Equals(PdfMediaType, StringComparison.OrdinalIgnoreCase):
                     images.AddRange(await assistant.LoadForQuestionAsync(data.Data, data.Name ?? $"document {images.Count + 1}.pdf", pages, cancellationToken).ConfigureAwait(false));
                     break;
                 case DataContent data:

@@ -51,7 +51,7 @@ public static class ImageEndpoints
         try
         {
             (byte[] bytes, string name) = await ReadUploadAsync(context, limits, cancellationToken);
-            if (DocumentImages.IsPdf(bytes))
+            if (PdfRenderer.LooksLikePdf(bytes))
             {
                 StoredDocument document = await StoreDocumentAsync(context, bytes, name, store, host, limits, cancellationToken);
                 metrics.Upload("ok");

@@ -115,7 +115,7 @@ public sealed record OpenAiRequest(string Model, List<ChatMessage> Messages, Cha
                         contents.Add(Image(url, partWhere, images));
                         break;
                     case "file":
-                        contents.Add(File(part, partWhere));
+                        contents.Add(FilePart(part, partWhere));
                         break;
                     case var type:
                         throw Bad($"{partWhere} has type '{type}'; this server reads 'text', 'image_url' and 'file' parts.");
@@ -153,7 +153,7 @@ public sealed record OpenAiRequest(string Model, List<ChatMessage> Messages, Cha
     }
 
     /// <summary>A file part: a PDF (or an image) sent inline as a data URI; file ids name OpenAI's file store, which this server does not have.</summary>
-    private static DataContent File(JsonElement part, string where)
+    private static DataContent FilePart(JsonElement part, string where)
     {
         if (!part.TryGetProperty("file", out JsonElement file) || file.ValueKind != JsonValueKind.Object)
         {

@@ -31,14 +31,12 @@ public readonly record struct PageRange(int First, int Last)
 /// </summary>
 public static class DocumentImages
 {
-    public static bool IsPdf(ReadOnlySpan<byte> bytes) => PdfRenderer.LooksLikePdf(bytes);
-
     /// <param name="pages">For a PDF, the pages to read (null: all); ignored for an image.</param>
     /// <param name="render">How pages are rasterized (see <see cref="VisionAssistant.DocumentRendering"/> for the reader's own choice).</param>
     public static async Task<IReadOnlyList<AssistantImage>> LoadAsync(ReadOnlyMemory<byte> bytes, string name, PageRange? pages = null, PdfRenderOptions? render = null,
         CancellationToken cancellationToken = default)
     {
-        if (!IsPdf(bytes.Span))
+        if (!PdfRenderer.LooksLikePdf(bytes.Span))
         {
             return [new AssistantImage(bytes, name)]; // pages choose among a document's pages; an image is its one page
         }
