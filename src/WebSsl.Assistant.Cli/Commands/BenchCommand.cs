@@ -9,6 +9,7 @@ using WebSsl.Vision;
 using WebSsl.Vision.Benchmarks;
 using WebSsl.Vision.Checkpoints;
 using WebSsl.Vision.Fixtures;
+using WebSsl.Vision.Images.Tiling;
 using WebSsl.Vision.Runtime;
 
 namespace WebSsl.Assistant.Cli.Commands;
@@ -22,7 +23,76 @@ internal static class BenchCommand
         Load(context),
         Llm(context),
         Train(context),
+        Tiles(context),
     };
+
+    private static Command Tiles(CliContext context)
+    {
+        var encoder = new Option<DirectoryInfo?>("--encoder") { Description = "Encoder checkpoint; default: a generated random checkpoint of --shape." };
+        var shape = new Option<string>("--shape") { DefaultValueFactory = _ => "dino300m", Description = "Encoder shape generated when no --encoder is given." };
+        var llm = new Option<FileInfo?>("--llm") { Description = "GGUF; default: a generated random model of --llm-shape." };
+        var llmShape = new Option<string>("--llm-shape") { DefaultValueFactory = _ => "qwen2.5-0.5b", Description = "LLM shape generated when no --llm is given." };
+        var maxTiles = new Option<int>("--max-tiles") { DefaultValueFactory = _ => 12, Description = "Tile budget (InternVL's default is 12)." };
+        var pages = new Option<int>("--pages") { DefaultValueFactory = _ => 3, Description = "Synthetic A4 pages timed (after one warm-up page); the median is reported." };
+        Option<int?> threads = SharedOptions.Threads();
+        var command = new Command("tiles", "Image tokens per A4 page for 224/378/518 encoders with and without tiles and 2x2 merging, tokens auto saves, " +
+            "and pages/s encoded and time to first token for a page, tiled and as one view.")
+        {
+            encoder, shape, llm, llmShape, maxTiles, pages, threads,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            string encoderPath = parse.GetValue(encoder)?.FullName ?? GeneratedEncoder(context, ParseShapes(parse.GetValue(shape)!).Single());
+            string llmPath = parse.GetValue(llm)?.FullName ?? GeneratedModel(context, parse.GetValue(llmShape)!);
+            var options = new TileBenchmarkOptions { MaxTiles = parse.GetValue(maxTiles), Pages = parse.GetValue(pages) };
+            new TilingOptions { MaxTiles = options.MaxTiles }.Validate();
+            if (options.Pages is < 1 or > 100)
+            {
+                throw new BadInputException($"--pages {options.Pages}: time between 1 and 100 pages.");
+            }
+            string work = Path.Combine(Path.GetTempPath(), $"webssl-bench-tiles-{Guid.NewGuid():N}");
+            try
+            {
+                TileBenchmarkReport r = await TileBenchmark.RunAsync(encoderPath, llmPath, work, options, parse.GetValue(threads), cancellationToken);
+                context.Output.WriteLine($"image tokens of one {r.PageWidth}x{r.PageHeight} page (A4 at 150 dpi), up to {options.MaxTiles} tiles; " +
+                    "10-pt text is 21 px high on the page:");
+                var tokens = new Table().AddColumns("encoder", "read as", "views", "10-pt text as seen", "tokens", "tokens, 2x2 merge");
+                foreach (PageTokens t in r.Tokens)
+                {
+                    tokens.AddRow($"{t.Resolution}px", t.Layout, $"{t.Views}", $"{F(t.TextPixels, 1)} px", $"{t.Tokens}",
+                        t.MergeNote is null ? $"{t.MergedTokens}" : $"{t.MergedTokens} ({t.MergeNote})");
+                }
+                context.Console.Write(tokens);
+                context.Output.WriteLine($"auto (as few tiles as the detail needs) against the fixed budget of {options.MaxTiles}, mean tokens per image at the encoder's resolution:");
+                var auto = new Table().AddColumns("kind", "images", "fixed tokens", "auto tokens", "auto / fixed", "auto tiles");
+                foreach (AutoChoice a in r.Auto)
+                {
+                    auto.AddRow(a.Kind, $"{a.Images}", F(a.FixedTokens, 0), F(a.AutoTokens, 0), F(a.AutoTokens / a.FixedTokens, 2), F(a.AutoTiles, 1));
+                }
+                context.Console.Write(auto);
+                context.Output.WriteLine($"timed: {r.Encoder} ({r.Resolution}px) + {Path.GetFileName(llmPath)}, one new page per question, median of {options.Pages}:");
+                var timing = new Table().AddColumns("read as", "views", "image tokens", "encode ms/page", "pages/s", "encode ms/view", "prefill ms", "first token ms");
+                foreach (PageTiming p in new[] { r.Single, r.Tiled })
+                {
+                    timing.AddRow(p.Layout, $"{p.Views}", $"{p.ImageTokens}", F(p.EncodeMilliseconds, 0), F(p.PagesPerSecond, 3), F(p.MillisecondsPerView, 0),
+                        F(p.PrefillMilliseconds, 0), F(p.FirstTokenMilliseconds, 0));
+                }
+                context.Console.Write(timing);
+                context.Output.WriteLine($"encoder time per view, tiled (views batched) / one view: {F(r.PerViewRatio, 2)}; " +
+                    $"first token, tiled / one view: {F(r.Tiled.FirstTokenMilliseconds / r.Single.FirstTokenMilliseconds, 1)}x for " +
+                    $"{F((double)r.Tiled.ImageTokens / r.Single.ImageTokens, 1)}x the image tokens");
+            }
+            finally
+            {
+                if (Directory.Exists(work))
+                {
+                    Directory.Delete(work, recursive: true);
+                }
+            }
+            return 0;
+        });
+        return command;
+    }
 
     private static Command Train(CliContext context)
     {

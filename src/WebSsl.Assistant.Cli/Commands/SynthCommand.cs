@@ -10,19 +10,20 @@ internal static class SynthCommand
 {
     public static Command Create(CliContext context)
     {
-        var kind = new Option<string>("--kind") { Description = "bar, line, pie, table, document, receipt or mixed.", DefaultValueFactory = _ => "mixed" };
-        kind.AcceptOnlyFromAmong("bar", "line", "pie", "table", "document", "receipt", "mixed");
+        var kind = new Option<string>("--kind") { Description = "bar, line, pie, table, document, receipt, mixed (all but pages) or page (full document pages with small text).", DefaultValueFactory = _ => "mixed" };
+        kind.AcceptOnlyFromAmong("bar", "line", "pie", "table", "document", "receipt", "mixed", "page");
         var count = new Option<int>("--count") { Description = "Images to render (each gets up to 4 questions).", DefaultValueFactory = _ => 100 };
         var seed = new Option<int>("--seed") { Description = "Same seed, same bytes.", DefaultValueFactory = _ => 0 };
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for images/, data.json, layout.jsonl and manifest.json.", Required = true };
-        var profile = new Option<string>("--profile") { Description = "standard (every kind at realistic sizes) or demo (140x140 bar/line charts and short documents with large text, for models trained from scratch).", DefaultValueFactory = _ => "standard" };
+        var profile = new Option<string>("--profile") { Description = "standard (every kind at realistic sizes) or demo (140x140 bar/line charts and short documents with large text, 224x336 pages with 112-px tiles' worth of text, for models trained from scratch).", DefaultValueFactory = _ => "standard" };
         profile.AcceptOnlyFromAmong("standard", "demo");
         var conversations = new Option<bool>("--conversations") { Description = "One multi-turn record per image (all its questions) instead of one per question; for training." };
         var captions = new Option<bool>("--captions") { Description = "Add a last turn \"Describe the image.\" answered with everything drawn; dense training targets." };
-        var size = new Option<string?>("--size") { Description = "WxH for every image (default per kind: charts 512x384, documents 448x576, receipts 320x512)." };
+        var size = new Option<string?>("--size") { Description = "WxH for every image (default per kind: charts 512x384, documents 448x576, receipts 320x512, pages 1240x1754 = A4 at 150 dpi)." };
+        var pdfPages = new Option<int?>("--pdf-pages") { Description = "Also bind every N pages into a PDF (documents/ and documents.json, with each question's page); --kind page only." };
         var command = new Command("synth", "Render synthetic charts, tables, documents and receipts with exactly known answers, as LLaVA JSON.")
         {
-            kind, count, seed, output, size, profile, conversations, captions,
+            kind, count, seed, output, size, profile, conversations, captions, pdfPages,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -35,6 +36,7 @@ internal static class SynthCommand
                 Profile = Enum.Parse<SynthProfile>(parse.GetValue(profile)!, ignoreCase: true),
                 Conversations = parse.GetValue(conversations),
                 Captions = parse.GetValue(captions),
+                PdfPages = parse.GetValue(pdfPages),
                 Width = width,
                 Height = height,
             };

@@ -25,6 +25,13 @@ public static class SynthCaption
         {
             parts.Add(string.Join(", ", marks.Select(m => $"{m.Text} {Number(m.Value!.Value)}")));
         }
+        if (image.Kind == SynthKind.Page)
+        {
+            // A page's form: each key with its value, in reading order.
+            IEnumerable<string> keys = image.Layout.Where(e => e.Role == "field-key").Select(e => e.Text);
+            parts.Add(string.Join(", ", keys.Zip(image.Layout.Where(e => e.Role == "field"), (key, value) => $"{key} {value.Text}")));
+            parts.Add($"{image.Layout.Count(e => e.Role == "cell" && e.Value is null)} items");
+        }
         int lines = image.Layout.Count(e => e.Role == "line");
         if (lines > 0)
         {

@@ -15,7 +15,10 @@ public enum SynthProfile
     Demo,
 }
 
-/// <summary>What to generate. Null sizes take each kind's own (charts and tables 512x384, documents 448x576, receipts 320x512; 140x140 in the demo profile).</summary>
+/// <summary>
+/// What to generate. Null sizes take each kind's own (charts and tables 512x384, documents 448x576, receipts 320x512,
+/// pages 1240x1754 = A4 at 150 dpi; in the demo profile 140x140, pages 224x336).
+/// </summary>
 public sealed record SynthOptions
 {
     public SynthKind Kind { get; init; } = SynthKind.Mixed;
@@ -33,6 +36,12 @@ public sealed record SynthOptions
     /// </summary>
     public bool Captions { get; init; }
     public int Count { get; init; } = 100;
+
+    /// <summary>
+    /// Also bind every N consecutive pages into one PDF (documents/, listed in documents.json with each question's page),
+    /// at the resolution the pages were drawn for, so rendering a page back gives its image's size (full pages within a pixel). Pages only.
+    /// </summary>
+    public int? PdfPages { get; init; }
     public int Seed { get; init; }
     public int? Width { get; init; }
     public int? Height { get; init; }
@@ -48,9 +57,13 @@ public sealed record SynthOptions
         {
             throw new BadInputException($"--size {Width}x{Height}: each side must be between {smallest} and 4096 pixels.");
         }
-        if (Profile == SynthProfile.Demo && Kind is not (SynthKind.Bar or SynthKind.Line or SynthKind.Document or SynthKind.Mixed))
+        if (PdfPages is not null && (Kind != SynthKind.Page || PdfPages is < 1 or > 100))
         {
-            throw new BadInputException($"the demo profile draws bar, line and document images (or a mix of them), not {Kind.ToString().ToLowerInvariant()}.");
+            throw new BadInputException($"--pdf-pages {PdfPages}: PDFs are made of pages (--kind page), 1 to 100 per document.");
+        }
+        if (Profile == SynthProfile.Demo && Kind is not (SynthKind.Bar or SynthKind.Line or SynthKind.Document or SynthKind.Mixed or SynthKind.Page))
+        {
+            throw new BadInputException($"the demo profile draws bar, line and document images (or a mix of them) and pages, not {Kind.ToString().ToLowerInvariant()}.");
         }
     }
 }
@@ -73,11 +86,11 @@ public static class SyntheticDataset
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    internal static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static SynthKind ParseKind(string text) => Enum.TryParse(text, ignoreCase: true, out SynthKind kind) && !int.TryParse(text, out _)
         ? kind
-        : throw new BadInputException($"kind '{text}' is not known; use bar, line, pie, table, document, receipt or mixed.");
+        : throw new BadInputException($"kind '{text}' is not known; use bar, line, pie, table, document, receipt, page or mixed.");
 
     /// <summary>Renders image <paramref name="index"/> of a dataset.</summary>
     public static SyntheticImage Render(SynthOptions options, int index)
@@ -91,6 +104,7 @@ public static class SyntheticDataset
         (int defaultWidth, int defaultHeight) = kind switch
         {
             SynthKind.Document => (448, 576),
+            SynthKind.Page => (PageRenderer.PageWidth, PageRenderer.PageHeight),
             SynthKind.Receipt => (320, 512),
             _ => (512, 384),
         };
@@ -104,10 +118,11 @@ public static class SyntheticDataset
             SynthKind.Pie => ChartRenderer.Pie(canvas, random),
             SynthKind.Table => TableRenderer.Render(canvas, random),
             SynthKind.Document => DocumentRenderer.Document(canvas, random),
+            SynthKind.Page => PageRenderer.Page(canvas, random, demo: false),
             _ => DocumentRenderer.Receipt(canvas, random),
         };
         string id = $"{kind.ToString().ToLowerInvariant()}-{index:D6}";
-        bool scanned = kind is SynthKind.Document or SynthKind.Receipt && random.Next(10) < 6;
+        bool scanned = kind is SynthKind.Document or SynthKind.Receipt or SynthKind.Page && random.Next(10) < 6;
         if (!scanned)
         {
             return new SyntheticImage(id, kind, "png", Encode(canvas.Bitmap, SKEncodedImageFormat.Png, 100), width, height, (uint)background, questions, canvas.Layout, null);
@@ -121,21 +136,23 @@ public static class SyntheticDataset
     private static SyntheticImage RenderDemo(SynthOptions options, int index, Random random)
     {
         SynthKind kind = options.Kind == SynthKind.Mixed ? random.Pick([SynthKind.Bar, SynthKind.Line, SynthKind.Document]) : options.Kind;
-        int width = options.Width ?? 140, height = options.Height ?? 140;
+        bool page = kind == SynthKind.Page;
+        int width = options.Width ?? (page ? PageRenderer.DemoWidth : 140), height = options.Height ?? (page ? PageRenderer.DemoHeight : 140);
         SKColor background = random.Pick(SynthContent.Backgrounds);
         using var canvas = new SynthCanvas(width, height, background);
         List<SynthQuestion> questions = kind switch
         {
             SynthKind.Bar => DemoRenderer.Bar(canvas, random),
             SynthKind.Line => DemoRenderer.Line(canvas, random),
+            SynthKind.Page => PageRenderer.Page(canvas, random, demo: true),
             _ => DemoRenderer.Document(canvas, random),
         };
         string id = $"{kind.ToString().ToLowerInvariant()}-{index:D6}";
-        if (kind != SynthKind.Document || random.Next(2) == 0)
+        if (kind is not (SynthKind.Document or SynthKind.Page) || random.Next(2) == 0)
         {
             return new SyntheticImage(id, kind, "png", Encode(canvas.Bitmap, SKEncodedImageFormat.Png, 100), width, height, (uint)background, questions, canvas.Layout, null);
         }
-        // Half the documents look scanned, gently: a small tilt, grain and JPEG.
+        // Half the documents and pages look scanned, gently: a small tilt, grain and JPEG.
         var scan = new ScanEffects(Math.Round((random.NextDouble() * 2 - 1) * 1.0, 2), random.Next(3, 9), random.Next(70, 91));
         using SKBitmap scannedBitmap = Scan(canvas.Bitmap, scan, background, random);
         return new SyntheticImage(id, kind, "jpg", Encode(scannedBitmap, SKEncodedImageFormat.Jpeg, scan.JpegQuality), width, height, (uint)background, questions,
@@ -154,6 +171,7 @@ public static class SyntheticDataset
         var categories = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var kinds = new SortedDictionary<string, int>(StringComparer.Ordinal);
         string layoutPath = Path.Combine(directory, "layout.jsonl");
+        var documents = new SynthDocuments(directory, options);
         using (var layout = new StreamWriter(layoutPath + ".partial"))
         {
             // Images are independent: render a block on every core, then write it in order.
@@ -215,9 +233,11 @@ public static class SyntheticDataset
                     scan = image.Scan,
                     elements = image.Layout,
                 }, Json));
+                documents.Add(image, relative);
                 progress?.Report(i + 1);
             }
         }
+        documents.Finish();
         File.Move(layoutPath + ".partial", layoutPath, overwrite: true);
         string dataFile = Path.Combine(directory, "data.json");
         WriteWhole(dataFile, JsonSerializer.SerializeToUtf8Bytes(records, Indented));
@@ -231,9 +251,10 @@ public static class SyntheticDataset
             captions = options.Captions,
             count = options.Count,
             seed = options.Seed,
-            size = options.Width is null ? (options.Profile == SynthProfile.Demo ? "140x140" : "per kind") : $"{options.Width}x{options.Height}",
+            size = options.Width is null ? (options.Profile == SynthProfile.Demo && options.Kind != SynthKind.Page ? "140x140" : "per kind") : $"{options.Width}x{options.Height}",
             images = summary.Images,
             questions = summary.Questions,
+            pdf_pages = options.PdfPages,
             categories,
             kinds,
         }, Indented));
@@ -287,7 +308,7 @@ public static class SyntheticDataset
         return data.ToArray();
     }
 
-    private static void WriteWhole(string path, byte[] bytes)
+    internal static void WriteWhole(string path, byte[] bytes)
     {
         string partial = path + ".partial";
         File.WriteAllBytes(partial, bytes);

@@ -10,7 +10,12 @@ public enum SynthKind
     Table,
     Document,
     Receipt,
+
+    /// <summary>A random kind among the ones above (never <see cref="Page"/>: pages are asked for by name).</summary>
     Mixed,
+
+    /// <summary>A full document page with small text: a form of many fields, line items, body text (<see cref="PageRenderer"/>).</summary>
+    Page,
 }
 
 /// <summary>Question categories; every synthetic question carries one, and evaluation scores per category.</summary>

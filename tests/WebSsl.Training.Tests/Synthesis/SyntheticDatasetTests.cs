@@ -95,11 +95,13 @@ public sealed class SyntheticDatasetTests
         }
     }
 
+    public static TheoryData<SynthKind> KindAndPageData() => new([.. Kinds, SynthKind.Page]);
+
     [Theory]
-    [MemberData(nameof(KindData))]
+    [MemberData(nameof(KindAndPageData))]
     public void The_text_in_the_image_is_the_text_the_answers_quote(SynthKind kind)
     {
-        foreach (SyntheticImage image in Images(kind, 6).Where(i => i.Scan is null))
+        foreach (SyntheticImage image in Images(kind, kind == SynthKind.Page ? 3 : 6).Where(i => i.Scan is null))
         {
             using SKBitmap pixels = SKBitmap.Decode(image.Bytes);
             var texts = image.Layout.Where(e => e.Style is { Align: not "vertical" } && e.Role is "title" or "value-label" or "category-label" or "cell"
