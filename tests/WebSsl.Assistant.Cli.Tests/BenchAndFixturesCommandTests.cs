@@ -26,6 +26,24 @@ public sealed class BenchAndFixturesCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Bench_tiles_counts_tokens_per_page_and_times_a_page_tiled_and_as_one_view()
+    {
+        string encoder = _temp.File("encoder"), llm = _temp.File("llm.gguf");
+        WebSsl.Vision.Fixtures.CheckpointGenerator.Write(encoder, WebSsl.Vision.Fixtures.CheckpointGenerator.Shape("tiny"));
+        WebSsl.Language.Fixtures.TinyLlamaBuilder.WriteRandom(llm, WebSsl.Language.Fixtures.LlamaShape.Get("tiny"));
+
+        CliRun run = await CliRun.Webssl("bench", "tiles", "--encoder", encoder, "--llm", llm, "--pages", "1", "--max-tiles", "4");
+
+        Assert.Equal(0, run.ExitCode);
+        // The token table is the projector's arithmetic for an A4 page: at 224 px a view is 16x16 patches.
+        Assert.Contains("global+1x2", run.Output); // within 4 tiles, A4's closest shape
+        Assert.Contains("771", run.Output); // 256 + separator + 2 x 256 + 2 row breaks
+        Assert.Contains("195", run.Output); // merged 2x2: 64 + 1 + 2 x 64 + 2
+        Assert.Contains("27x27 patches cannot merge 2x2: with --token-grid 28", run.Output);
+        Assert.Contains("encoder time per view, tiled (views batched) / one view:", run.Output);
+    }
+
+    [Fact]
     public async Task An_unknown_shape_is_refused_with_the_list_of_shapes()
     {
         CliRun run = await CliRun.Webssl("bench", "encoder", "--shapes", "vit-h");
