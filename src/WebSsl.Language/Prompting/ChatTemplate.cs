@@ -35,7 +35,7 @@ public abstract class ChatTemplate
         }
         try
         {
-            var probe = new LlamaCppChatTemplate(model.Weights);
+            var probe = new LlamaCppChatTemplate(model.ChatTemplateSource);
             probe.Render([(ChatRole.User, "probe")], addGenerationPrompt: true);
             return probe;
         }
@@ -48,14 +48,19 @@ public abstract class ChatTemplate
     }
 }
 
-/// <summary>The GGUF's own template as llama.cpp renders it (llama.cpp matches known templates; it does not run Jinja).</summary>
-public sealed class LlamaCppChatTemplate(LLamaWeights weights) : ChatTemplate
+/// <summary>
+/// The GGUF's own template as llama.cpp renders it (llama.cpp matches known templates; it does not run Jinja). The
+/// template text is the GGUF's <c>tokenizer.chat_template</c> as our reader parsed it, not fetched back from the native
+/// model: LLamaSharp's <c>GetTemplate</c> looks for the end of the native string in a span of int.MaxValue bytes, and the
+/// vectorized search can read past it into an unmapped page (an AccessViolation seen once in the server tests).
+/// </summary>
+public sealed class LlamaCppChatTemplate(string source) : ChatTemplate
 {
     public override string Name => "gguf";
 
     public override string Render(IReadOnlyList<(ChatRole Role, string Content)> messages, bool addGenerationPrompt)
     {
-        var template = new LLamaTemplate(weights, strict: true) { AddAssistant = addGenerationPrompt };
+        var template = new LLamaTemplate(source) { AddAssistant = addGenerationPrompt };
         foreach (var (role, content) in messages)
         {
             template.Add(role.ToString().ToLowerInvariant(), content);
