@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using WebSsl.Language;
 using WebSsl.Language.Engine;
 using WebSsl.Multimodal.Adapters;
@@ -140,10 +139,10 @@ public static class TileBenchmark
             WriteRandomAdapter(Path.Combine(workDirectory, "tiled"), encoder, llm, tiling);
         }
         List<SyntheticImage> pages = Enumerable.Range(0, options.Pages + 1).Select(i => SyntheticDataset.Render(new SynthOptions { Kind = SynthKind.Page, Seed = 9 }, i)).ToList();
-        int rows = Projector.RowsOf(new ProjectorConfig { InputSize = 1, OutputSize = 1, Tiling = tiling },
-            ImageViews.PlanFromSize(pages[0].Width, pages[0].Height, tiling, resolution)!.Value, (resolution / Patch) * (resolution / Patch));
-        PageTiming single = await TimeAsync("global", Path.Combine(workDirectory, "single"), rows);
-        PageTiming tiled = await TimeAsync(ImageViews.PlanFromSize(pages[0].Width, pages[0].Height, tiling, resolution)!.Value.ToString(), Path.Combine(workDirectory, "tiled"), rows);
+        ViewLayout tiledLayout = ImageViews.PlanFromSize(pages[0].Width, pages[0].Height, tiling, resolution)!.Value;
+        int rows = Projector.RowsOf(new ProjectorConfig { InputSize = 1, OutputSize = 1, Tiling = tiling }, tiledLayout, (resolution / Patch) * (resolution / Patch));
+        PageTiming single = await TimeAsync(ViewLayout.GlobalOnly.ToString(), Path.Combine(workDirectory, "single"), rows);
+        PageTiming tiled = await TimeAsync(tiledLayout.ToString(), Path.Combine(workDirectory, "tiled"), rows);
         return new TileBenchmarkReport(name, resolution, pages[0].Width, pages[0].Height, TokenTable(pages[0].Width, pages[0].Height, options.MaxTiles),
             AutoTable(resolution, options.MaxTiles, options.ImagesPerKind), single, tiled);
 
@@ -165,7 +164,6 @@ public static class TileBenchmark
             for (int i = 0; i < pages.Count; i++)
             {
                 using AssistantSession session = assistant.CreateSession();
-                var clock = Stopwatch.StartNew();
                 AssistantAnswer answer = await session.AnswerAsync(new AssistantQuestion("What is the total?")
                 {
                     Images = [new AssistantImage(pages[i].Bytes, pages[i].Id)],
